@@ -1,0 +1,242 @@
+package rund.job;
+
+import com.github.f4b6a3.ulid.UlidFactory;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import rund.cgroup.CgroupUsage;
+import rund.cgroup.JobCgroup;
+import rund.cgroup.JobLimits;
+import rund.sys.ExitStatus;
+import rund.sys.Processes;
+import rund.sys.Signals;
+import rund.tls.PeerIdentity;
+
+/**
+ * The daemon's jobs and their life cycle. Every method runs on the one event loop that owns the table;
+ * blocking work (spawning, cgroupfs, signals) goes to worker threads and its results come back here.
+ *
+ * <p>A job ends when its main process ends: whatever it left behind is killed with its cgroup (or its
+ * process group in degraded mode), its output is drained, its final usage read and its cgroup removed.
+ */
+public final class JobTable {
+  private static final Logger LOG = Logger.getLogger(JobTable.class.getName());
+
+  private final Vertx vertx;
+  private final Context context;
+  private final JobLauncher launcher;
+  private final OutputPump pump;
+  private final Duration stopGrace;
+  private final Duration stragglerTimeout;
+  private final Clock clock;
+  private final UlidFactory ids = UlidFactory.newMonotonicInstance(new SecureRandom());
+  private final Map<String, Job> jobs = new HashMap<>();
+
+  public JobTable(Vertx vertx, Context context, JobLauncher launcher, OutputPump pump, Duration stopGrace,
+      Duration stragglerTimeout, Clock clock) {
+    this.vertx = vertx;
+    this.context = context;
+    this.launcher = launcher;
+    this.pump = pump;
+    this.stopGrace = stopGrace;
+    this.stragglerTimeout = stragglerTimeout;
+    this.clock = clock;
+  }
+
+  /** Launches a job. Fails with {@link LaunchException}, {@code LimitException} or an I/O error. */
+  public Future<Job> start(PeerIdentity owner, String command, List<String> args, JobLimits limits) {
+    Job job = new Job(ids.create().toString(), owner, command, args, limits, clock.instant());
+    return vertx.executeBlocking(() -> launcher.launch(job.id(), command, args, limits), false).map(launched -> {
+      OutputPump.Handle handle = pump.watch(launched.pid(), launched.pidfd(), launched.stdoutFd(),
+          launched.stderrFd(), launched.log(), new Events(job));
+      job.started(launched, handle, clock.instant());
+      jobs.put(job.id(), job);
+      return job;
+    });
+  }
+
+  /** The job with this id if the caller may see it; null for unknown and foreign jobs alike. */
+  public Job find(PeerIdentity caller, String id) {
+    Job job = jobs.get(id);
+    return job != null && job.owner().overlaps(caller) ? job : null;
+  }
+
+  /** Refreshes a running job's usage figures from its cgroup, then answers with the job. */
+  public Future<Job> refresh(Job job) {
+    JobCgroup cgroup = job.launched().cgroup();
+    if (job.phase() != Job.Phase.RUNNING || cgroup == null) {
+      return Future.succeededFuture(job);
+    }
+    return vertx.executeBlocking(cgroup::usage, false).map(usage -> {
+      if (job.phase() == Job.Phase.RUNNING) {
+        job.usage(usage);
+      }
+      return job;
+    }).recover(e -> Future.succeededFuture(job));
+  }
+
+  /**
+   * Stops the job's whole process tree: SIGTERM to every process, then after the grace period a kill of
+   * everything left. Completes with the job once it is final; for a job already over, at once.
+   */
+  public Future<Job> stop(Job job) {
+    if (job.phase() == Job.Phase.RUNNING && !job.stopRequested()) {
+      job.markStopRequested();
+      signalAll(job, Signals.SIGTERM);
+      job.stopTimer(vertx.setTimer(Math.max(1, stopGrace.toMillis()), t -> {
+        job.stopTimer(-1);
+        if (job.phase() == Job.Phase.RUNNING) {
+          killAll(job);
+        }
+      }));
+    }
+    return job.whenDone().map(v -> job);
+  }
+
+  /** Kills every job and waits (bounded) for each to be final: used when the daemon shuts down. */
+  public Future<Void> shutdown() {
+    List<Future<Void>> all = new ArrayList<>();
+    for (Job job : jobs.values()) {
+      if (job.phase() != Job.Phase.DONE) {
+        job.markStopRequested();
+        killAll(job);
+        all.add(job.whenDone());
+      }
+    }
+    return Future.join(all).mapEmpty();
+  }
+
+  public int size() {
+    return jobs.size();
+  }
+
+  private void signalAll(Job job, int signal) {
+    JobCgroup cgroup = job.launched().cgroup();
+    int pid = job.pid();
+    vertx.executeBlocking(() -> {
+      if (cgroup != null) {
+        cgroup.signalAll(signal);
+      } else {
+        // Degraded mode: the job leads its own session and process group (posix_spawn SETSID).
+        Processes.kill(-pid, signal);
+      }
+      return null;
+    }, false).onFailure(e -> LOG.log(Level.WARNING, "signal " + signal + " to job " + job.id(), e));
+  }
+
+  private void killAll(Job job) {
+    JobCgroup cgroup = job.launched().cgroup();
+    int pid = job.pid();
+    vertx.executeBlocking(() -> {
+      if (cgroup != null) {
+        cgroup.killAll();
+      } else {
+        Processes.kill(-pid, Signals.SIGKILL);
+      }
+      return null;
+    }, false).onFailure(e -> LOG.log(Level.WARNING, "kill of job " + job.id(), e));
+  }
+
+  private void onExit(Job job, ExitStatus status) {
+    job.exited(status, clock.instant());
+    if (job.stopTimer() >= 0) {
+      vertx.cancelTimer(job.stopTimer());
+      job.stopTimer(-1);
+    }
+    // The job is over once its main process is: what it left running is killed with it.
+    killAll(job);
+    vertx.eventBus().publish(job.progressAddress(), null);
+    if (job.outputClosed()) {
+      finish(job);
+    } else {
+      vertx.setTimer(Math.max(1, stragglerTimeout.toMillis()), t -> {
+        if (!job.outputClosed()) {
+          LOG.warning("job " + job.id() + ": output still open " + stragglerTimeout.toMillis()
+              + " ms after its end (a process escaped the kill); closing it");
+          job.pumpHandle().forceCloseOutput();
+        }
+      });
+    }
+  }
+
+  private void onOutputClosed(Job job) {
+    job.markOutputClosed();
+    vertx.eventBus().publish(job.progressAddress(), null);
+    if (job.exit() != null) {
+      finish(job);
+    }
+  }
+
+  private void finish(Job job) {
+    LaunchedJob launched = job.launched();
+    vertx.executeBlocking(() -> {
+      CgroupUsage usage = null;
+      if (launched.cgroup() != null) {
+        usage = launched.cgroup().usage();
+        launched.cgroup().remove(Duration.ofSeconds(10));
+      }
+      closeRelease(launched);
+      return usage;
+    }, false).onComplete(result -> {
+      if (result.succeeded()) {
+        if (result.result() != null) {
+          job.usage(result.result());
+        }
+      } else {
+        LOG.log(Level.WARNING, "cleaning up job " + job.id(), result.cause());
+      }
+      job.finish();
+      vertx.eventBus().publish(job.progressAddress(), null);
+    });
+  }
+
+  private static void closeRelease(LaunchedJob launched) {
+    try {
+      launched.releaseFifo().close();
+      java.nio.file.Files.deleteIfExists(launched.directory().resolve("release.fifo"));
+    } catch (IOException e) {
+      LOG.log(Level.FINE, "release fifo cleanup", e);
+    }
+  }
+
+  /** Carries the pump's news to the table's event loop; output notices are coalesced to one in flight. */
+  private final class Events implements OutputPump.Listener {
+    private final Job job;
+    private final AtomicBoolean outputPending = new AtomicBoolean();
+
+    Events(Job job) {
+      this.job = job;
+    }
+
+    @Override
+    public void onOutput() {
+      if (outputPending.compareAndSet(false, true)) {
+        context.runOnContext(v -> {
+          outputPending.set(false);
+          vertx.eventBus().publish(job.progressAddress(), null);
+        });
+      }
+    }
+
+    @Override
+    public void onOutputClosed() {
+      context.runOnContext(v -> JobTable.this.onOutputClosed(job));
+    }
+
+    @Override
+    public void onExit(ExitStatus status) {
+      context.runOnContext(v -> JobTable.this.onExit(job, status));
+    }
+  }
+}
