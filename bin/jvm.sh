@@ -45,7 +45,8 @@ rund_ensure_built() {
   (
     command -v flock >/dev/null 2>&1 && flock 9
     if [ ! -f "$jar" ] || [ -n "$(find "$home/src/main" "$home/proto" "$home/pom.xml" -newer "$jar" -print 2>/dev/null | head -n 1)" ]; then
-      JAVA_HOME=$java_home mvn -q -B -f "$home/pom.xml" -DskipTests package >&2
+      JAVA_HOME=$java_home MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" \
+        mvn -q -B -Dstyle.color=never -f "$home/pom.xml" -DskipTests package >&2
       rm -f "$home"/target/*.jsa
     fi
   ) 9>"${TMPDIR:-/tmp}/rund-build-$(id -u).lock"

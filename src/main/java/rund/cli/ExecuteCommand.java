@@ -13,7 +13,7 @@ import java.util.List;
 @Command(name = "execute", description = "The per-job launch step: waits for the line \"go\" on the FIFO, then"
     + " replaces itself with CMD ARGS (any other line, or end of file, exits 125 without running CMD)."
     + " Usage: rund execute -fifo PATH [--] CMD [ARGS...]")
-final class ExecuteCommand implements RundMain.RundCommand {
+public final class ExecuteCommand implements RundMain.RundCommand {
   @Option(name = {"-fifo", "--fifo"}, title = "path", description = "path to FIFO file")
   String fifo;
 

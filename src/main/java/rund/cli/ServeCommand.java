@@ -11,7 +11,7 @@ import rund.server.DaemonConfig;
 
 /** {@code rund serve}: runs the JobController service until SIGINT or SIGTERM. */
 @Command(name = "serve", description = "Serve the JobController gRPC service")
-final class ServeCommand implements RundMain.RundCommand {
+public final class ServeCommand implements RundMain.RundCommand {
   @Option(name = {"-addr", "--addr"}, title = "string", description = "gRPC endpoint address (default \":8000\")")
   String addr;
 
