@@ -7,7 +7,9 @@
 #   --disk-mb N     size of the scratch disk /dev/ubda (98:0), default 256
 #   --mem M         guest RAM, UML syntax (2G, 1536M), default 2G
 #   --timeout S     kill the guest after S seconds (exit 124), default 900
-#   -e NAME=VALUE   extra environment variable for the command (repeatable)
+#   -e NAME=VALUE   extra environment variable for the command (repeatable);
+#                   the guest starts from a clean environment, only JAVA_HOME,
+#                   PATH (appended), MAVEN_OPTS and MAVEN_ARGS come along
 #   --rw-cwd        make the current directory writable in the guest; writes
 #                   go to guest RAM and are discarded (e.g. mvn's target/)
 #
@@ -18,10 +20,14 @@ set -u
 
 me=realkernel/run.sh
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-usage() { sed -n '5,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 125; }
+usage() { sed -n '5,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 125; }
 die() { echo "$me: $*" >&2; exit 125; }
 
 disk_mb=256 mem=2G timeout=900 rw_cwd=0 JOB_ENV=()
+# Maven's settings come along: builds in the guest should behave as on the host.
+for v in MAVEN_OPTS MAVEN_ARGS; do
+	[ -n "${!v:-}" ] && JOB_ENV+=("$v=${!v}")
+done
 while [ $# -gt 0 ]; do
 	case $1 in
 	--disk-mb) disk_mb=${2:-}; shift 2 || usage ;;
