@@ -24,6 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 import rund.api.JobStatus;
 import rund.api.Limits;
 import rund.api.State;
+import rund.testing.DaemonFixture;
+import rund.testing.TestClient;
 import rund.tls.TestPki;
 
 /** The real daemon over real mTLS on loopback, driven through the gRPC API, running real processes. */

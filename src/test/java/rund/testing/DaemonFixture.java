@@ -1,4 +1,7 @@
-package rund.server;
+package rund.testing;
+
+import rund.server.Daemon;
+import rund.server.DaemonConfig;
 
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -10,24 +13,24 @@ import java.nio.file.attribute.PosixFilePermissions;
  * data directory, and (outside the real-kernel harness) cgroups switched off: on the development host the
  * cgroup hierarchies belong to the machine and are never touched.
  */
-final class DaemonFixture implements AutoCloseable {
-  static final Path HOME = Path.of(System.getProperty("rund.home", ".")).toAbsolutePath();
-  static final Path TLS = HOME.resolve("tls");
-  static final boolean REAL_KERNEL = "1".equals(System.getenv("RUND_REAL_KERNEL"));
+public final class DaemonFixture implements AutoCloseable {
+  public static final Path HOME = Path.of(System.getProperty("rund.home", ".")).toAbsolutePath();
+  public static final Path TLS = HOME.resolve("tls");
+  public static final boolean REAL_KERNEL = "1".equals(System.getenv("RUND_REAL_KERNEL"));
 
-  final Daemon daemon;
-  final Path dataDir;
+  public final Daemon daemon;
+  public final Path dataDir;
 
   private DaemonFixture(Daemon daemon, Path dataDir) {
     this.daemon = daemon;
     this.dataDir = dataDir;
   }
 
-  static DaemonFixture start(Path dataDir) throws Exception {
+  public static DaemonFixture start(Path dataDir) throws Exception {
     return start(dataDir, new JsonObject());
   }
 
-  static DaemonFixture start(Path dataDir, JsonObject overrides) throws Exception {
+  public static DaemonFixture start(Path dataDir, JsonObject overrides) throws Exception {
     Files.setPosixFilePermissions(TLS.resolve("server-key.pem"), PosixFilePermissions.fromString("rw-------"));
     Files.setPosixFilePermissions(TLS.resolve("client-key.pem"), PosixFilePermissions.fromString("rw-------"));
     JsonObject json = DaemonConfig.defaults()
@@ -42,7 +45,7 @@ final class DaemonFixture implements AutoCloseable {
     return new DaemonFixture(Daemon.start(DaemonConfig.from(json), HOME), dataDir);
   }
 
-  int port() {
+  public int port() {
     return daemon.port();
   }
 

@@ -1,4 +1,4 @@
-package rund.server;
+package rund.testing;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -29,7 +29,7 @@ import rund.api.Stream;
 import rund.tls.TlsOptions;
 
 /** A plain gRPC client of the JobController over mTLS, for tests: blocking calls with a deadline. */
-final class TestClient implements AutoCloseable {
+public final class TestClient implements AutoCloseable {
   private static final ServiceName SERVICE = ServiceName.create("rund.v1.JobController");
   static final ServiceMethod<StartResponse, StartRequest> START =
       ServiceMethod.client(SERVICE, "Start", GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(StartResponse.getDefaultInstance()));
@@ -44,19 +44,19 @@ final class TestClient implements AutoCloseable {
   private final GrpcClient client;
   private final SocketAddress server;
 
-  TestClient(Vertx vertx, HttpClientOptions options, SocketAddress server) {
+  public TestClient(Vertx vertx, HttpClientOptions options, SocketAddress server) {
     this.vertx = vertx;
     this.client = GrpcClient.client(vertx, options);
     this.server = server;
   }
 
-  static TestClient connect(Vertx vertx, int port, Path ca, Path cert, Path key) throws Exception {
+  public static TestClient connect(Vertx vertx, int port, Path ca, Path cert, Path key) throws Exception {
     return new TestClient(vertx, TlsOptions.client(ca, cert, key), SocketAddress.inetSocketAddress(port, "localhost"));
   }
 
   /** A failed call: the status and message the server answered with. */
-  static final class CallFailed extends RuntimeException {
-    final GrpcStatus status;
+  public static final class CallFailed extends RuntimeException {
+    public final GrpcStatus status;
 
     CallFailed(GrpcStatus status, String message) {
       super(status + ": " + message);
@@ -65,7 +65,7 @@ final class TestClient implements AutoCloseable {
   }
 
   /** Awaits a future with a deadline; a timeout is a test failure. */
-  static <T> T await(Future<T> future, long seconds) {
+  public static <T> T await(Future<T> future, long seconds) {
     try {
       return future.await(seconds, TimeUnit.SECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
@@ -81,34 +81,34 @@ final class TestClient implements AutoCloseable {
     return await(call, 120);
   }
 
-  String start(String command, String... args) {
+  public String start(String command, String... args) {
     return start(Limits.getDefaultInstance(), command, args);
   }
 
-  String start(Limits limits, String command, String... args) {
+  public String start(Limits limits, String command, String... args) {
     return unary(START, StartRequest.newBuilder().setCommand(command).addAllArgs(List.of(args)).setLimits(limits).build()).getId();
   }
 
-  JobStatus status(String id) {
+  public JobStatus status(String id) {
     return unary(STATUS, StatusRequest.newBuilder().setId(id).build());
   }
 
-  JobStatus stop(String id) {
+  public JobStatus stop(String id) {
     return unary(STOP, StopRequest.newBuilder().setId(id).build());
   }
 
   /** What one Log call delivered, split by stream, plus the stream of records in arrival order. */
-  record Received(byte[] stdout, byte[] stderr, List<String> order, LogEnd end) {
-    String out() {
+  public record Received(byte[] stdout, byte[] stderr, List<String> order, LogEnd end) {
+    public String out() {
       return new String(stdout, java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    String err() {
+    public String err() {
       return new String(stderr, java.nio.charset.StandardCharsets.UTF_8);
     }
   }
 
-  Received log(String id) {
+  public Received log(String id) {
     Promise<Received> done = Promise.promise();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -141,14 +141,14 @@ final class TestClient implements AutoCloseable {
   }
 
   /** Opens a Log stream and returns its response without reading it (for cancellation tests). */
-  GrpcClientResponse<LogRequest, LogChunk> openLog(String id) {
+  public GrpcClientResponse<LogRequest, LogChunk> openLog(String id) {
     Future<GrpcClientResponse<LogRequest, LogChunk>> opened = client.request(server, LOG)
         .compose(req -> req.send(LogRequest.newBuilder().setId(id).build()));
     return await(opened, 60);
   }
 
   /** Polls Status until the job is no longer running, with a deadline. */
-  JobStatus awaitEnd(String id) {
+  public JobStatus awaitEnd(String id) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (true) {
       JobStatus status = status(id);
