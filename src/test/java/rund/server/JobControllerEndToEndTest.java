@@ -259,4 +259,26 @@ class JobControllerEndToEndTest {
     assertTrue(first.matches("[0-9A-HJKMNP-TV-Z]{26}"), first);
     assertEquals(first, alice.status(first.toLowerCase()).getId(), "ids are case-insensitive like ULIDs");
   }
+
+  @Test
+  void aClientCertificateFromAnotherCaIsRefusedAtTheHandshake() throws Exception {
+    TestPki other = TestPki.create(dir.resolve("other-pki-" + System.nanoTime()));
+    TestPki.Issued mallory = other.issueClient("mallory", List.of("DNS:alice.example"));
+    try (TestClient client = TestClient.connect(vertx, daemon.port(), pki.ca().cert(), mallory.cert(), mallory.key())) {
+      RuntimeException refused = assertThrows(RuntimeException.class, () -> client.start("true"));
+      assertFalse(refused instanceof TestClient.CallFailed, "no gRPC answer at all, the handshake failed: " + refused);
+    }
+    assertEquals("ok\n", alice.log(alice.start("echo", "ok")).out(), "the daemon keeps serving");
+  }
+
+  @Test
+  void plaintextIsRefused() {
+    io.vertx.core.http.HttpClientOptions h2c = new io.vertx.core.http.HttpClientOptions()
+        .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false);
+    try (TestClient client = new TestClient(vertx, h2c,
+        io.vertx.core.net.SocketAddress.inetSocketAddress(daemon.port(), "127.0.0.1"))) {
+      RuntimeException refused = assertThrows(RuntimeException.class, () -> client.start("true"));
+      assertFalse(refused instanceof TestClient.CallFailed, "plaintext got a gRPC answer: " + refused);
+    }
+  }
 }
