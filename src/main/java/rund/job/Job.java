@@ -109,9 +109,9 @@ public final class Job implements LogSource {
     return usage;
   }
 
-  /** The job's cgroup path, or null in degraded mode. */
-  public java.nio.file.Path cgroupPath() {
-    return launched == null || launched.cgroup() == null ? null : launched.cgroup().path();
+  /** The job's cgroup, relative to the cgroup2 mount (as in /proc/PID/cgroup), or null in degraded mode. */
+  public String cgroup() {
+    return launched == null || launched.cgroup() == null ? null : launched.cgroup().relativePath();
   }
 
   /** Completes when the job is DONE. */

@@ -60,8 +60,8 @@ public final class Daemon implements AutoCloseable {
 
     CgroupSupport cgroups = CgroupSupport.detect(config.cgroupRoot(), Path.of("/proc"), ProcessHandle.current().pid());
     switch (cgroups) {
-      case CgroupSupport.Enabled enabled -> LOG.info("cgroup v2: " + enabled.description() + "; jobs go under "
-          + enabled.jobParent() + " with controllers " + enabled.controllers());
+      case CgroupSupport.Enabled enabled -> LOG.info("cgroup v2 limits available: " + enabled.describe()
+          + "; jobs go under " + enabled.jobParent());
       case CgroupSupport.Degraded degraded -> LOG.warning("cgroup v2 limits unavailable, running in degraded mode: "
           + degraded.reason() + ". Jobs run without a cgroup; Start requests asking for a limit are refused with "
           + "FAILED_PRECONDITION, and Stop kills the job's process group.");
@@ -80,8 +80,12 @@ public final class Daemon implements AutoCloseable {
       throw new StartupException("cannot prepare the data directory " + config.dataDir() + ": " + e.getMessage());
     }
 
+    BlockDevices devices = BlockDevices.scan(Path.of("/sys/block"));
+    if (cgroups instanceof CgroupSupport.Enabled) {
+      LOG.info("io limits apply to: " + devices.describe());
+    }
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
-    RundVerticle verticle = new RundVerticle(config, options, cgroups, BlockDevices.scan(Path.of("/sys/block")),
+    RundVerticle verticle = new RundVerticle(config, options, cgroups, devices,
         instance.jobs(), launchScript);
     try {
       vertx.deployVerticle(verticle).await(30, TimeUnit.SECONDS);

@@ -49,8 +49,8 @@ final class StatusMapper {
       status.setUsage(figures);
       status.setOomKilled(usage.oomKills() > 0);
     }
-    if (job.cgroupPath() != null) {
-      status.setCgroup(job.cgroupPath().toString());
+    if (job.cgroup() != null) {
+      status.setCgroup(job.cgroup());
     }
     rund.log.LogInfo log = job.log().info();
     status.setLog(LogInfo.newBuilder()
