@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,23 +40,40 @@ public final class JobTable {
   private final OutputPump pump;
   private final Duration stopGrace;
   private final Duration stragglerTimeout;
+  private final JobPolicy policy;
   private final Clock clock;
   private final UlidFactory ids = UlidFactory.newMonotonicInstance(new SecureRandom());
   private final Map<String, Job> jobs = new HashMap<>();
+  /** Running (not yet DONE) jobs per owner, for the per-client quota. */
+  private final Map<PeerIdentity, Integer> running = new HashMap<>();
+  /** Finished jobs, oldest first, and the bytes their logs hold: what retention trims. */
+  private final ArrayDeque<Job> finished = new ArrayDeque<>();
+  private long finishedLogBytes;
 
-  public JobTable(Vertx vertx, Context context, JobLauncher launcher, OutputPump pump, Duration stopGrace,
-      Duration stragglerTimeout, Clock clock) {
+  public JobTable(Vertx vertx, Context context, JobLauncher launcher, OutputPump pump, JobPolicy policy,
+      Clock clock) {
     this.vertx = vertx;
     this.context = context;
     this.launcher = launcher;
     this.pump = pump;
-    this.stopGrace = stopGrace;
-    this.stragglerTimeout = stragglerTimeout;
+    this.policy = policy;
+    this.stopGrace = policy.stopGrace();
+    this.stragglerTimeout = policy.stragglerTimeout();
     this.clock = clock;
   }
 
-  /** Launches a job. Fails with {@link LaunchException}, {@code LimitException} or an I/O error. */
+  /**
+   * Launches a job. Fails with {@link JobQuotaException}, {@link LaunchException}, {@code LimitException} or
+   * an I/O error.
+   */
   public Future<Job> start(PeerIdentity owner, String command, List<String> args, JobLimits limits) {
+    int mine = running.getOrDefault(owner, 0);
+    if (mine >= policy.maxRunningJobsPerClient()) {
+      return Future.failedFuture(new JobQuotaException("this client already runs " + mine
+          + " jobs, the most one client may run at once (maxRunningJobsPerClient); stop some first"));
+    }
+    // Counted from now, so that concurrent starts cannot overshoot the quota while they launch.
+    running.merge(owner, 1, Integer::sum);
     Job job = new Job(ids.create().toString(), owner, command, args, limits, clock.instant());
     return vertx.executeBlocking(() -> launcher.launch(job.id(), command, args, limits), false).map(launched -> {
       OutputPump.Handle handle = pump.watch(launched.pid(), launched.pidfd(), launched.stdoutFd(),
@@ -63,7 +81,33 @@ public final class JobTable {
       job.started(launched, handle, clock.instant());
       jobs.put(job.id(), job);
       return job;
-    });
+    }).onFailure(e -> release(owner));
+  }
+
+  private void release(PeerIdentity owner) {
+    running.computeIfPresent(owner, (key, count) -> count > 1 ? count - 1 : null);
+  }
+
+  /** Keeps at most the configured number of finished jobs and bytes of their logs; forgets the oldest. */
+  private void retain(Job job) {
+    finished.add(job);
+    finishedLogBytes += job.log().committedLength();
+    while (finished.size() > policy.retainFinishedJobs()
+        || (finishedLogBytes > policy.retainFinishedLogBytes() && !finished.isEmpty())) {
+      Job oldest = finished.poll();
+      finishedLogBytes -= oldest.log().committedLength();
+      jobs.remove(oldest.id());
+      LaunchedJob launched = oldest.launched();
+      // Followers still reading keep their open file; the data goes once they close it.
+      vertx.executeBlocking(() -> {
+        JobLauncher.deleteQuietly(launched.directory());
+        return null;
+      }, false);
+    }
+  }
+
+  public int finishedCount() {
+    return finished.size();
   }
 
   /** The job with this id if the caller may see it; null for unknown and foreign jobs alike. */
@@ -197,7 +241,9 @@ public final class JobTable {
         LOG.log(Level.WARNING, "cleaning up job " + job.id(), result.cause());
       }
       job.finish();
+      release(job.owner());
       vertx.eventBus().publish(job.progressAddress(), null);
+      retain(job);
     });
   }
 

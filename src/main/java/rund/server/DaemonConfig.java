@@ -25,10 +25,14 @@ public record DaemonConfig(
     Duration stragglerTimeout,
     long logCapBytes,
     String jobPath,
-    Path jobWorkingDirectory) {
+    Path jobWorkingDirectory,
+    int maxRunningJobsPerClient,
+    int retainFinishedJobs,
+    long retainFinishedLogBytes) {
 
   static final Set<String> KEYS = Set.of("addr", "ca", "cert", "key", "dataDir", "cgroupRoot", "stopGraceMillis",
-      "stragglerTimeoutMillis", "logCapBytes", "jobPath", "jobWorkingDirectory");
+      "stragglerTimeoutMillis", "logCapBytes", "jobPath", "jobWorkingDirectory", "maxRunningJobsPerClient",
+      "retainFinishedJobs", "retainFinishedLogBytes");
 
   public static JsonObject defaults() {
     try (InputStream in = DaemonConfig.class.getResourceAsStream("/rund/defaults.json")) {
@@ -74,10 +78,13 @@ public record DaemonConfig(
           Duration.ofMillis(positive(json, "stragglerTimeoutMillis")),
           positive(json, "logCapBytes"),
           json.getString("jobPath"),
-          path(json, "jobWorkingDirectory"));
+          path(json, "jobWorkingDirectory"),
+          Math.toIntExact(positive(json, "maxRunningJobsPerClient")),
+          Math.toIntExact(positive(json, "retainFinishedJobs")),
+          positive(json, "retainFinishedLogBytes"));
       ListenAddress.parse(config.addr());
       return config;
-    } catch (ClassCastException e) {
+    } catch (ClassCastException | ArithmeticException e) {
       throw new ConfigException("configuration value of the wrong type: " + e.getMessage());
     }
   }

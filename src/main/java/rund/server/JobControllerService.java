@@ -28,6 +28,7 @@ import rund.cgroup.JobLimits;
 import rund.cgroup.LimitException;
 import rund.cgroup.LimitValidator;
 import rund.job.Job;
+import rund.job.JobQuotaException;
 import rund.job.JobTable;
 import rund.job.LaunchException;
 import rund.log.LogFollower;
@@ -175,6 +176,9 @@ public final class JobControllerService {
     if (cause instanceof LimitException limit) {
       return new ApiException(limit.kind() == LimitException.Kind.INVALID
           ? GrpcStatus.INVALID_ARGUMENT : GrpcStatus.FAILED_PRECONDITION, limit.getMessage());
+    }
+    if (cause instanceof JobQuotaException quota) {
+      return new ApiException(GrpcStatus.RESOURCE_EXHAUSTED, quota.getMessage());
     }
     if (cause instanceof LaunchException launch) {
       return new ApiException(switch (launch.kind()) {

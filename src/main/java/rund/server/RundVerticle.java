@@ -11,6 +11,7 @@ import java.util.List;
 import rund.cgroup.BlockDevices;
 import rund.cgroup.CgroupSupport;
 import rund.job.JobLauncher;
+import rund.job.JobPolicy;
 import rund.job.JobTable;
 import rund.job.OutputPump;
 
@@ -46,8 +47,9 @@ final class RundVerticle extends VerticleBase {
     List<String> environment = List.of("PATH=" + config.jobPath(), "HOME=/", "LANG=C.UTF-8");
     JobLauncher launcher = new JobLauncher(launchScript, jobsDirectory, cgroups, devices, environment,
         config.jobWorkingDirectory(), config.jobPath(), config.logCapBytes());
-    table = new JobTable(vertx, context, launcher, pump, config.stopGrace(), config.stragglerTimeout(),
-        Clock.systemUTC());
+    JobPolicy policy = new JobPolicy(config.stopGrace(), config.stragglerTimeout(), config.maxRunningJobsPerClient(),
+        config.retainFinishedJobs(), config.retainFinishedLogBytes());
+    table = new JobTable(vertx, context, launcher, pump, policy, Clock.systemUTC());
     GrpcServer grpc = GrpcServer.server(vertx);
     new JobControllerService(vertx, table, cgroups, Runtime.getRuntime().availableProcessors(), devices).bind(grpc);
     server = vertx.createHttpServer(serverOptions).requestHandler(grpc);
