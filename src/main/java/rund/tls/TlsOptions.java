@@ -1,0 +1,181 @@
+package rund.tls;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+/**
+ * Builds the Vert.x server and client options for rund's mutual TLS from PEM files, applying
+ * {@link TlsPolicy}. The files are read and checked here, once, so that a wrong file is reported by
+ * name when the daemon or runc starts, not as a failed handshake later.
+ *
+ * <p>The peer's certificate is checked during the handshake by the JDK's PKIX trust manager: a path
+ * to a certificate in {@code caPem}, the validity dates, and the extended key usage (clientAuth for
+ * a client, serverAuth for the server; a certificate without the EKU extension is unrestricted, as
+ * RFC 5280 says). Revocation is not checked: the example PKI publishes no CRL or OCSP responder.
+ */
+public final class TlsOptions {
+
+    private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+    private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+
+    private TlsOptions() {}
+
+    /**
+     * HTTP/2-over-TLS server options for gRPC: ALPN offering only h2, TLS 1.3 only, the policy's
+     * cipher suites and groups, a client certificate required and path-validated against the
+     * certificates in {@code caPem} only (not the JDK's default cacerts), on the JDK SSL engine.
+     * Plaintext (h2c or HTTP/1) is not served: the port speaks TLS or nothing.
+     */
+    public static HttpServerOptions server(Path caPem, Path certPem, Path keyPem) throws TlsConfigException {
+        Material m = Material.load(caPem, certPem, keyPem, SERVER_AUTH, "serverAuth", "clients");
+        HttpServerOptions options = new HttpServerOptions()
+                .setSsl(true)
+                .setUseAlpn(true)
+                .setAlpnVersions(List.of(HttpVersion.HTTP_2))
+                .setHttp2ClearTextEnabled(false)
+                .setClientAuth(ClientAuth.REQUIRED)
+                .setSslEngineOptions(new PolicyEngineOptions())
+                .setKeyCertOptions(m.keyCert())
+                .setTrustOptions(m.trust())
+                .setEnabledSecureTransportProtocols(new LinkedHashSet<>(TlsPolicy.PROTOCOLS));
+        TlsPolicy.CIPHER_SUITES.forEach(options::addEnabledCipherSuite);
+        return options;
+    }
+
+    /**
+     * Client options for vertx-grpc-client: HTTP/2 negotiated by ALPN, TLS 1.3 only, the policy's
+     * suites and groups, trusting the certificates in {@code caPem} only, presenting the given
+     * certificate and key, and verifying that the server's certificate names the host dialled
+     * (a SAN DNS name or IP address matching it).
+     */
+    public static HttpClientOptions client(Path caPem, Path certPem, Path keyPem) throws TlsConfigException {
+        Material m = Material.load(caPem, certPem, keyPem, CLIENT_AUTH, "clientAuth", "the server");
+        HttpClientOptions options = new HttpClientOptions()
+                .setSsl(true)
+                .setUseAlpn(true)
+                .setProtocolVersion(HttpVersion.HTTP_2)
+                .setAlpnVersions(List.of(HttpVersion.HTTP_2))
+                .setHttp2ClearTextUpgrade(false)
+                .setTrustAll(false)
+                .setVerifyHost(true)
+                .setSslEngineOptions(new PolicyEngineOptions())
+                .setKeyCertOptions(m.keyCert())
+                .setTrustOptions(m.trust());
+        options.setEnabledSecureTransportProtocols(new LinkedHashSet<>(TlsPolicy.PROTOCOLS));
+        TlsPolicy.CIPHER_SUITES.forEach(options::addEnabledCipherSuite);
+        // Vert.x 5 turns verifyHost into the "HTTPS" algorithm only while the algorithm is unset
+        // (null); "" would switch verification off. Setting it here states the intent and travels
+        // with every copy of these options (vertx-grpc-client copies them).
+        options.getSslOptions().setHostnameVerificationAlgorithm("HTTPS");
+        return options;
+    }
+
+    /** The checked contents of the three files, as Vert.x options. */
+    private record Material(PemKeyCertOptions keyCert, PemTrustOptions trust) {
+
+        static Material load(Path caPem, Path certPem, Path keyPem, String usageOid, String usageName,
+                String verifier) throws TlsConfigException {
+            byte[] caBytes = PemFiles.read(caPem);
+            PemFiles.certificates(caPem, caBytes);
+
+            byte[] certBytes = PemFiles.read(certPem);
+            X509Certificate leaf = PemFiles.certificates(certPem, certBytes).getFirst();
+            checkValidity(certPem, leaf);
+            checkUsage(certPem, leaf, usageOid, usageName, verifier);
+
+            KeyFiles.requirePrivate(keyPem);
+            byte[] keyBytes = PemFiles.read(keyPem);
+            PrivateKey key = PemFiles.privateKey(keyPem, keyBytes, leaf.getPublicKey().getAlgorithm());
+            checkPair(certPem, leaf, keyPem, key);
+
+            // Values rather than paths: Vert.x then uses exactly the bytes checked above.
+            PemKeyCertOptions keyCert = new PemKeyCertOptions()
+                    .setCertValue(Buffer.buffer(certBytes))
+                    .setKeyValue(Buffer.buffer(keyBytes));
+            // Only these certificates become trust anchors: Vert.x builds a key store from them
+            // alone, so the JDK's cacerts play no part.
+            PemTrustOptions trust = new PemTrustOptions().addCertValue(Buffer.buffer(caBytes));
+            return new Material(keyCert, trust);
+        }
+
+        private static void checkValidity(Path certPem, X509Certificate leaf) throws TlsConfigException {
+            try {
+                leaf.checkValidity();
+            } catch (CertificateExpiredException e) {
+                throw new TlsConfigException(certPem + ": the certificate expired on "
+                        + leaf.getNotAfter().toInstant() + ": issue a new one (tls/gen-certs.sh makes"
+                        + " a new example set)", e);
+            } catch (CertificateNotYetValidException e) {
+                throw new TlsConfigException(certPem + ": the certificate is not valid before "
+                        + leaf.getNotBefore().toInstant() + ": check this host's clock", e);
+            }
+        }
+
+        /**
+         * A certificate whose extended key usage excludes its role would be refused by every peer;
+         * saying so now beats a handshake failure on the other side. No EKU extension means no
+         * restriction (RFC 5280), so that passes.
+         */
+        private static void checkUsage(Path certPem, X509Certificate leaf, String oid, String name,
+                String verifier) throws TlsConfigException {
+            List<String> eku;
+            try {
+                eku = leaf.getExtendedKeyUsage();
+            } catch (CertificateParsingException e) {
+                throw new TlsConfigException(certPem + ": unreadable extended key usage: " + e.getMessage(), e);
+            }
+            if (eku != null && !eku.contains(oid) && !eku.contains("2.5.29.37.0")) {
+                throw new TlsConfigException(certPem + ": the certificate's extended key usage lacks "
+                        + name + ", so " + verifier + " will refuse it: issue one with extendedKeyUsage="
+                        + name);
+            }
+        }
+
+        /** Proves the key belongs to the certificate by signing with one and verifying with the other. */
+        private static void checkPair(Path certPem, X509Certificate leaf, Path keyPem, PrivateKey key)
+                throws TlsConfigException {
+            String algorithm = switch (key.getAlgorithm()) {
+                case "EC" -> "SHA512withECDSA";
+                case "RSA" -> "SHA256withRSA";
+                case "Ed25519", "Ed448", "EdDSA" -> key.getAlgorithm();
+                default -> null;
+            };
+            if (algorithm == null) {
+                return; // an algorithm we cannot test here; the handshake will tell
+            }
+            try {
+                byte[] challenge = new byte[32];
+                new SecureRandom().nextBytes(challenge);
+                Signature signer = Signature.getInstance(algorithm);
+                signer.initSign(key);
+                signer.update(challenge);
+                byte[] signature = signer.sign();
+                Signature verifier = Signature.getInstance(algorithm);
+                verifier.initVerify(leaf.getPublicKey());
+                verifier.update(challenge);
+                if (verifier.verify(signature)) {
+                    return;
+                }
+            } catch (GeneralSecurityException e) {
+                // A key of another curve or size than the certificate's lands here: a mismatch too.
+            }
+            throw new TlsConfigException(keyPem + " is not the private key of the certificate in " + certPem);
+        }
+    }
+}
