@@ -14,12 +14,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.PemKeyCertOptions;
-import java.io.IOException;
 import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
 import java.security.Principal;
 import java.security.PrivateKey;
@@ -46,23 +41,6 @@ final class MtlsHarness {
     static final long TIMEOUT_SECONDS = 30;
 
     private MtlsHarness() {}
-
-    /**
-     * Copies the checked-in example PKI (tls/ at the repository root) into {@code dir}, with the keys
-     * at mode 600: git does not keep file modes, so the checkout's own copies may be 0644.
-     */
-    static Path examplePki(Path dir) throws IOException {
-        Path repo = Path.of(System.getProperty("rund.home", "."));
-        Files.createDirectories(dir);
-        for (String name : List.of("ca", "server", "client")) {
-            Files.copy(repo.resolve("tls/" + name + ".pem"), dir.resolve(name + ".pem"),
-                    StandardCopyOption.REPLACE_EXISTING);
-            Path key = dir.resolve(name + "-key.pem");
-            Files.copy(repo.resolve("tls/" + name + "-key.pem"), key, StandardCopyOption.REPLACE_EXISTING);
-            Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
-        }
-        return dir;
-    }
 
     /**
      * A server that answers every request with what it saw of the caller: the SANs of

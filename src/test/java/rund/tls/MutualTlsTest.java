@@ -47,7 +47,7 @@ class MutualTlsTest {
     @BeforeAll
     static void setUpPki() throws Exception {
         vertx = Vertx.vertx();
-        example = MtlsHarness.examplePki(tmp.resolve("example"));
+        example = TestPki.copyExample(tmp.resolve("example"));
         // The test CA issues to the same names as the example one, but is a different CA.
         pki = TestPki.create(tmp.resolve("pki"));
         otherPki = TestPki.create(tmp.resolve("other-pki"));

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
@@ -122,6 +123,25 @@ public final class TestPki {
 
     public Ca ca() {
         return ca;
+    }
+
+    /**
+     * Copies the checked-in example PKI (tls/ under the {@code rund.home} system property, which the
+     * build sets to the project directory) into {@code dir}, keys at mode 600, and returns {@code dir}.
+     * Tests use the copy because git keeps no file modes: in a fresh checkout the example keys may be
+     * 0644, which {@link KeyFiles#requirePrivate} rightly refuses.
+     */
+    public static Path copyExample(Path dir) throws IOException {
+        Path repoTls = Path.of(System.getProperty("rund.home", ".")).resolve("tls");
+        Files.createDirectories(dir);
+        for (String name : List.of("ca", "server", "client")) {
+            Files.copy(repoTls.resolve(name + ".pem"), dir.resolve(name + ".pem"),
+                    StandardCopyOption.REPLACE_EXISTING);
+            Path key = dir.resolve(name + "-key.pem");
+            Files.copy(repoTls.resolve(name + "-key.pem"), key, StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        }
+        return dir;
     }
 
     /** A client certificate: EKU clientAuth, valid now. */

@@ -88,6 +88,16 @@ class TestPkiTest {
         assertKeyIsPrivate(pki.issueClient("k", List.of("DNS:k")).key());
     }
 
+    @Test
+    void theExampleCopyHasPrivateKeysAndTheExampleCertificates() throws Exception {
+        Path copy = TestPki.copyExample(tmp.resolve("example"));
+
+        for (String name : List.of("ca", "server", "client")) {
+            assertKeyIsPrivate(copy.resolve(name + "-key.pem"));
+            assertTrue(KeyFiles.isExamplePki(copy.resolve(name + ".pem")), name);
+        }
+    }
+
     private static void assertKeyIsPrivate(Path key) throws Exception {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
         KeyFiles.requirePrivate(key);

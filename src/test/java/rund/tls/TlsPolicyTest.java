@@ -58,7 +58,7 @@ class TlsPolicyTest {
     @BeforeAll
     static void setUp() throws Exception {
         vertx = Vertx.vertx();
-        example = MtlsHarness.examplePki(tmp.resolve("example"));
+        example = TestPki.copyExample(tmp.resolve("example"));
     }
 
     @AfterAll
