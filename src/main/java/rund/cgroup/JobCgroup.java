@@ -10,10 +10,11 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
+import rund.sys.Processes;
+import rund.sys.Signals;
 
 /**
  * One job's cgroup: a directory {@code jobParent/<job ULID>}. Created with its limits before the job's first
@@ -29,8 +30,7 @@ public final class JobCgroup {
     static final Duration KILL_FALLBACK_TIMEOUT = Duration.ofSeconds(5);
     private static final long FIRST_PAUSE_NANOS = Duration.ofMillis(1).toNanos();
     private static final long MAX_PAUSE_NANOS = Duration.ofMillis(50).toNanos();
-    static final int SIGKILL = 9;
-    static final int SIGTERM = 15;
+    private static final int SIGKILL = Signals.SIGKILL;
 
     /** Time and sleeping, replaced in tests so that waiting needs no real time. */
     interface Ticker {
@@ -56,26 +56,18 @@ public final class JobCgroup {
         void signal(long pid, int signal) throws IOException;
 
         /**
-         * ProcessHandle.destroy sends SIGTERM and destroyForcibly SIGKILL to any process, not only to children of
-         * this JVM, and refuses to signal a pid whose start time changed (pid reuse). It offers no other signal.
+         * kill(2). Never signals pid 0, 1 or a negative pid (this process group, init, every process) nor the
+         * daemon itself, whatever a cgroup.procs file says: those can only be there by mistake.
          */
-        Signaller PROCESS_HANDLE = (pid, signal) -> {
-            if (signal != SIGTERM && signal != SIGKILL) {
-                throw new IllegalArgumentException("signal " + signal + ": only SIGTERM (15) and SIGKILL (9) are"
-                        + " supported");
-            }
-            if (pid == ProcessHandle.current().pid()) {
-                return; // The daemon never belongs to a job cgroup; never kill it if it somehow does.
-            }
-            Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-            if (handle.isPresent()) {
-                if (signal == SIGKILL) {
-                    handle.get().destroyForcibly();
-                } else {
-                    handle.get().destroy();
-                }
+        Signaller KILL = (pid, signal) -> {
+            if (mayBeSignalled(pid, ProcessHandle.current().pid())) {
+                Processes.kill((int) pid, signal);
             }
         };
+    }
+
+    static boolean mayBeSignalled(long pid, long self) {
+        return pid > 1 && pid <= Integer.MAX_VALUE && pid != self;
     }
 
     private final Path path;
@@ -107,7 +99,7 @@ public final class JobCgroup {
      */
     public static JobCgroup create(CgroupSupport.Enabled support, String name, JobLimits limits, BlockDevices devices)
             throws IOException, LimitException {
-        return create(support, name, limits, devices, CgroupFs.REAL, Ticker.SYSTEM, Signaller.PROCESS_HANDLE);
+        return create(support, name, limits, devices, CgroupFs.REAL, Ticker.SYSTEM, Signaller.KILL);
     }
 
     static JobCgroup create(CgroupSupport.Enabled support, String name, JobLimits limits, BlockDevices devices,
@@ -194,8 +186,11 @@ public final class JobCgroup {
     /**
      * Sends {@code signal} to every process of the cgroup. A process may fork between reading cgroup.procs and
      * signalling, so the list is read again until it shows no pid that has not been signalled (at most
-     * {@value #MAX_SIGNAL_ROUNDS} rounds, so a fork loop cannot hold the caller). Without rund.sys native signal
-     * support only SIGTERM and SIGKILL can be sent.
+     * {@value #MAX_SIGNAL_ROUNDS} rounds, so a fork loop cannot hold the caller).
+     *
+     * <p>A pid read from cgroup.procs may be reused by an unrelated process if its owner exits before the signal is
+     * sent; the window is the short time between the read and kill(2). SIGKILL through {@link #killAll()} has no
+     * such window where the kernel has cgroup.kill.
      */
     public void signalAll(int signal) throws IOException {
         Set<Long> signalled = new HashSet<>();
@@ -356,7 +351,7 @@ public final class JobCgroup {
      * @throws IOException after trying them all, when any could not be removed
      */
     public static int removeStale(CgroupSupport.Enabled support, Duration timeout) throws IOException {
-        return removeStale(support, timeout, CgroupFs.REAL, Ticker.SYSTEM, Signaller.PROCESS_HANDLE);
+        return removeStale(support, timeout, CgroupFs.REAL, Ticker.SYSTEM, Signaller.KILL);
     }
 
     static int removeStale(CgroupSupport.Enabled support, Duration timeout, CgroupFs fs, Ticker ticker,

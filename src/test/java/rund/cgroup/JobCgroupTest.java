@@ -16,9 +16,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rund.sys.Signals;
 
 class JobCgroupTest {
     private static final String ID = "01JD3Z4W3ZK6B7V1T9Q8X2M5RN";
@@ -209,6 +211,31 @@ class JobCgroupTest {
         }
         cg.signalAll(15);
         assertEquals(JobCgroup.MAX_SIGNAL_ROUNDS, signals.sent.size());
+    }
+
+    @Test
+    void killSignallerNeverTargetsSpecialPids() {
+        long self = 500;
+        for (long pid : new long[] {-1, 0, 1, self, 1L << 31}) {
+            assertFalse(JobCgroup.mayBeSignalled(pid, self), Long.toString(pid));
+        }
+        for (long pid : new long[] {2, 499, 501, Integer.MAX_VALUE}) {
+            assertTrue(JobCgroup.mayBeSignalled(pid, self), Long.toString(pid));
+        }
+    }
+
+    /** The real signaller on a child of this test: SIGTERM ends it, and a pid that is gone is not an error. */
+    @Test
+    void killSignallerSendsTheSignal() throws Exception {
+        Process child = new ProcessBuilder("sleep", "30").start();
+        try {
+            JobCgroup.Signaller.KILL.signal(child.pid(), Signals.SIGTERM);
+            assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+            assertEquals(128 + Signals.SIGTERM, child.exitValue());
+            JobCgroup.Signaller.KILL.signal(child.pid(), Signals.SIGTERM);
+        } finally {
+            child.destroyForcibly();
+        }
     }
 
     @Test
