@@ -1,0 +1,22 @@
+package rund.cli.client;
+
+import io.vertx.core.http.HttpClientOptions;
+import rund.tls.TlsConfigException;
+import rund.tls.TlsOptions;
+
+/** Makes the HTTP/2 client options for a connection: mutual TLS in runc; tests may substitute plaintext. */
+@FunctionalInterface
+interface ClientTransport {
+
+    /** Returns fresh options; a TLS file that cannot be used is a {@link CliException} naming it. */
+    HttpClientOptions options(ConnectionOptions connection);
+
+    /** Mutual TLS with the -ca, -cert and -key files. */
+    ClientTransport TLS = connection -> {
+        try {
+            return TlsOptions.client(connection.ca(), connection.cert(), connection.key());
+        } catch (TlsConfigException e) {
+            throw CliException.failure("cannot use the TLS files: " + Failures.oneLine(e.getMessage()));
+        }
+    };
+}
