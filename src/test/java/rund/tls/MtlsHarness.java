@@ -89,8 +89,12 @@ final class MtlsHarness {
         }
 
         @Override
-        public void close() throws Exception {
-            await(server.close());
+        public void close() {
+            try {
+                await(server.close());
+            } catch (Exception e) {
+                throw new IllegalStateException("the test server did not close", e);
+            }
         }
     }
 
