@@ -45,8 +45,15 @@ rund_ensure_built() {
   (
     command -v flock >/dev/null 2>&1 && flock 9
     if [ ! -f "$jar" ] || [ -n "$(find "$home/src/main" "$home/proto" "$home/pom.xml" -newer "$jar" -print 2>/dev/null | head -n 1)" ]; then
-      JAVA_HOME=$java_home MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" \
-        mvn -q -B -Dstyle.color=never -f "$home/pom.xml" -DskipTests package >&2
+      build_log=$(mktemp)
+      if ! JAVA_HOME=$java_home MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" \
+        mvn -q -B -Dstyle.color=never -Dmaven.test.skip=true -f "$home/pom.xml" package >"$build_log" 2>&1; then
+        sed 's/\x1b\[[0-9;]*m//g' "$build_log" >&2
+        rm -f "$build_log"
+        echo "rund: the build failed (output above)" >&2
+        exit 1
+      fi
+      rm -f "$build_log"
       rm -f "$home"/target/*.jsa
     fi
   ) 9>"${TMPDIR:-/tmp}/rund-build-$(id -u).lock"

@@ -21,6 +21,7 @@ import rund.job.OutputPump;
  * output is collected by the output pump thread.
  */
 final class RundVerticle extends VerticleBase {
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(RundVerticle.class.getName());
   private final DaemonConfig config;
   private final HttpServerOptions serverOptions;
   private final CgroupSupport cgroups;
@@ -52,7 +53,9 @@ final class RundVerticle extends VerticleBase {
     table = new JobTable(vertx, context, launcher, pump, policy, Clock.systemUTC());
     GrpcServer grpc = GrpcServer.server(vertx);
     new JobControllerService(vertx, table, cgroups, Runtime.getRuntime().availableProcessors(), devices).bind(grpc);
-    server = vertx.createHttpServer(serverOptions).requestHandler(grpc);
+    server = vertx.createHttpServer(serverOptions).requestHandler(grpc)
+        // In TLS 1.3 a refused client only sees its connection close: the reason is told here, to the operator.
+        .exceptionHandler(e -> LOG.info("connection refused or failed: " + e.getMessage()));
     return server.listen();
   }
 
