@@ -70,6 +70,13 @@ load_module() {
 }
 grep -qw overlay /proc/filesystems ||
 	load_module "/usr/lib/uml/modules/$(uname -r)/kernel/fs/overlayfs/overlay.ko"
+# A working directory under a path the guest covers with its own tmpfs (a clone in /tmp, say) is shown
+# again from the host, read-only, at the same path.
+case $JOB_CWD/ in
+/tmp/* | /var/tmp/* | /run/* | /mnt/*)
+	mkdir -p "$JOB_CWD" && mount -r -t hostfs none "$JOB_CWD" -o "$JOB_CWD" ||
+		fail "cannot show the host's $JOB_CWD in the guest" ;;
+esac
 mount_overlay /root || mount -t tmpfs -o mode=700 tmpfs /root || fail "cannot mount /root"
 if [ "${JOB_RW_CWD:-0}" = 1 ]; then
 	mount_overlay "$JOB_CWD" || fail "cannot overlay $JOB_CWD (--rw-cwd)"
