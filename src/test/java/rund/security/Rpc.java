@@ -163,6 +163,38 @@ final class Rpc implements AutoCloseable {
     return await(done.future());
   }
 
+  /**
+   * Opens a Log stream and reads only its first chunk, then cancels the call: for jobs that are still running,
+   * whose stream does not end. The outcome holds that chunk (status OK), or the status the stream ended with
+   * before sending any.
+   */
+  Outcome<LogChunk> logFirstChunk(String id) {
+    return logFirstChunk(id, MultiMap.caseInsensitiveMultiMap());
+  }
+
+  Outcome<LogChunk> logFirstChunk(String id, MultiMap headers) {
+    Promise<Outcome<LogChunk>> done = Promise.promise();
+    client.request(server, LOG)
+        .onFailure(e -> done.tryComplete(new Outcome<>(null, null, null, e)))
+        .onSuccess(request -> {
+          request.headers().addAll(headers);
+          request.send(LogRequest.newBuilder().setId(id).build())
+              .onFailure(e -> done.tryComplete(new Outcome<>(null, null, null, e)))
+              .onSuccess(response -> {
+                response.handler(chunk -> {
+                  done.tryComplete(new Outcome<>(GrpcStatus.OK, null, chunk, null));
+                  request.cancel();
+                });
+                response.exceptionHandler(e -> done.tryComplete(response.status() != null
+                    ? new Outcome<>(response.status(), response.statusMessage(), null, null)
+                    : new Outcome<>(null, null, null, e)));
+                response.endHandler(v -> done.tryComplete(
+                    new Outcome<>(response.status(), response.statusMessage(), null, null)));
+              });
+        });
+    return await(done.future());
+  }
+
   /** The job's stdout, from a complete Log stream. */
   String stdout(String id) {
     StringBuilder out = new StringBuilder();
