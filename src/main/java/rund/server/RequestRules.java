@@ -13,6 +13,17 @@ import java.util.List;
 final class RequestRules {
   static final int MAX_ARGS = 4096;
   static final int MAX_ARGV_BYTES = 1024 * 1024;
+  /**
+   * The kernel's MAX_ARG_STRLEN (32 pages of 4 KiB): execve refuses any single argv string longer than this,
+   * its terminating NUL included, however small the whole argv is.
+   */
+  static final int MAX_ARG_BYTES = 128 * 1024;
+  /**
+   * The largest gRPC message the server reads; a larger one is refused by the transport with
+   * RESOURCE_EXHAUSTED before it is decoded. It is above {@link #MAX_ARGV_BYTES} (plus the request's framing)
+   * so that the argv bounds, with their specific messages, are the ones a Start request meets.
+   */
+  static final int MAX_REQUEST_BYTES = 2 * 1024 * 1024;
   static final int MAX_ID_ECHO = 40;
 
   private RequestRules() {}
@@ -26,16 +37,26 @@ final class RequestRules {
           "too many arguments: " + args.size() + " (at most " + MAX_ARGS + ")");
     }
     checkNoNul("command", command);
-    long bytes = command.getBytes(StandardCharsets.UTF_8).length + 1L;
+    long bytes = checkLength("command", command);
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       checkNoNul("argument " + (i + 1), arg);
-      bytes += arg.getBytes(StandardCharsets.UTF_8).length + 1L;
+      bytes += checkLength("argument " + (i + 1), arg);
       if (bytes > MAX_ARGV_BYTES) {
         throw new ApiException(GrpcStatus.INVALID_ARGUMENT,
             "command and arguments exceed " + MAX_ARGV_BYTES + " bytes");
       }
     }
+  }
+
+  /** The string's size in argv (UTF-8 and its NUL), if it fits in one argv string. */
+  private static long checkLength(String what, String value) {
+    long size = value.getBytes(StandardCharsets.UTF_8).length + 1L;
+    if (size > MAX_ARG_BYTES) {
+      throw new ApiException(GrpcStatus.INVALID_ARGUMENT, what + " is " + (size - 1) + " bytes long; one argv"
+          + " string may hold at most " + (MAX_ARG_BYTES - 1) + " bytes (the kernel's MAX_ARG_STRLEN)");
+    }
+    return size;
   }
 
   private static void checkNoNul(String what, String value) {

@@ -6,6 +6,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
 import java.time.Clock;
 import java.util.List;
 import rund.cgroup.BlockDevices;
@@ -51,7 +52,8 @@ final class RundVerticle extends VerticleBase {
     JobPolicy policy = new JobPolicy(config.stopGrace(), config.stragglerTimeout(), config.maxRunningJobsPerClient(),
         config.retainFinishedJobs(), config.retainFinishedLogBytes());
     table = new JobTable(vertx, context, launcher, pump, policy, Clock.systemUTC());
-    GrpcServer grpc = GrpcServer.server(vertx);
+    GrpcServer grpc = GrpcServer.server(vertx,
+        new GrpcServerOptions().setMaxMessageSize(RequestRules.MAX_REQUEST_BYTES));
     new JobControllerService(vertx, table, cgroups, Runtime.getRuntime().availableProcessors(), devices).bind(grpc);
     server = vertx.createHttpServer(serverOptions).requestHandler(grpc)
         // In TLS 1.3 a refused client only sees its connection close: the reason is told here, to the operator.

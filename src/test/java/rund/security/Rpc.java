@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientOptions;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.GrpcStatus;
@@ -77,7 +78,8 @@ final class Rpc implements AutoCloseable {
   private final SocketAddress server;
 
   Rpc(Vertx vertx, HttpClientOptions options, SocketAddress server) {
-    this.client = GrpcClient.client(vertx, options);
+    // Answers may echo a request of up to the server's 2 MiB bound (Status repeats command and arguments).
+    this.client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(8 * 1024 * 1024), options);
     this.server = server;
   }
 
