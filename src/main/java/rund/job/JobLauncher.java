@@ -29,9 +29,28 @@ import rund.sys.SpawnRequest;
  * cgroup.procs; only then does it write the release line, after which the launch step execs the command.
  * Children inherit the cgroup, so everything the command starts is inside it from its first instruction.
  *
+ * <p>When jobs run as another user or group ({@link RunAs}), the launch step drops to them after it has been
+ * released and right before it execs the command, so the daemon's privileges never reach user code.
+ *
  * <p>Blocking throughout (files, cgroupfs, posix_spawn): runs on a worker thread.
  */
 public final class JobLauncher {
+  /**
+   * Whom jobs run as: a user (name or number) and the group to run with, each null for the daemon's own. With
+   * a user, the group is always given (its primary group unless configured otherwise) and the supplementary
+   * groups are the user's; with a group alone, the daemon's user runs with that group and no supplementary
+   * groups.
+   */
+  public record RunAs(String user, String group) {
+    public static final RunAs DAEMON = new RunAs(null, null);
+
+    public RunAs {
+      if (user != null && group == null) {
+        throw new IllegalArgumentException("a job user needs its group resolved");
+      }
+    }
+  }
+
   private final Path launchScript;
   private final Path jobsDirectory;
   private final CgroupSupport cgroups;
@@ -40,9 +59,11 @@ public final class JobLauncher {
   private final Path workingDirectory;
   private final ExecutableResolver resolver;
   private final long logCapBytes;
+  private final RunAs runAs;
 
   public JobLauncher(Path launchScript, Path jobsDirectory, CgroupSupport cgroups, BlockDevices devices,
-      List<String> environment, Path workingDirectory, String searchPath, long logCapBytes) {
+      List<String> environment, Path workingDirectory, String searchPath, long logCapBytes, RunAs runAs) {
+    this.runAs = runAs;
     this.launchScript = launchScript;
     this.jobsDirectory = jobsDirectory;
     this.cgroups = cgroups;
@@ -124,12 +145,20 @@ public final class JobLauncher {
   }
 
   private List<String> launchArgv(Path fifo, Path executable, List<String> args) {
-    List<String> argv = new ArrayList<>(args.size() + 7);
+    List<String> argv = new ArrayList<>(args.size() + 11);
     argv.add("sh");
     argv.add(launchScript.toString());
     argv.add("execute");
     argv.add("-fifo");
     argv.add(fifo.toString());
+    if (runAs.user() != null) {
+      argv.add("-user");
+      argv.add(runAs.user());
+    }
+    if (runAs.group() != null) {
+      argv.add("-group");
+      argv.add(runAs.group());
+    }
     argv.add("--");
     argv.add(executable.toString());
     argv.addAll(args);

@@ -13,6 +13,7 @@ import rund.cgroup.BlockDevices;
 import rund.cgroup.CgroupSupport;
 import rund.cgroup.JobCgroup;
 import rund.job.InstanceDirectory;
+import rund.job.JobLauncher;
 import rund.tls.KeyFiles;
 import rund.tls.TlsConfigException;
 import rund.tls.TlsOptions;
@@ -43,6 +44,7 @@ public final class Daemon implements AutoCloseable {
     if (!Files.isRegularFile(launchScript)) {
       throw new StartupException("the launch step " + launchScript + " is missing (is rund.home right?)");
     }
+    JobLauncher.RunAs runAs = JobAccount.resolve(config.jobUser(), config.jobGroup());
     ListenAddress listen;
     HttpServerOptions options;
     try {
@@ -86,7 +88,7 @@ public final class Daemon implements AutoCloseable {
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     RundVerticle verticle = new RundVerticle(config, options, cgroups, devices,
-        instance.jobs(), launchScript);
+        instance.jobs(), launchScript, runAs);
     try {
       vertx.deployVerticle(verticle).await(30, TimeUnit.SECONDS);
     } catch (Exception e) {

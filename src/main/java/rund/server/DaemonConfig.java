@@ -28,11 +28,13 @@ public record DaemonConfig(
     Path jobWorkingDirectory,
     int maxRunningJobsPerClient,
     int retainFinishedJobs,
-    long retainFinishedLogBytes) {
+    long retainFinishedLogBytes,
+    String jobUser,
+    String jobGroup) {
 
   static final Set<String> KEYS = Set.of("addr", "ca", "cert", "key", "dataDir", "cgroupRoot", "stopGraceMillis",
       "stragglerTimeoutMillis", "logCapBytes", "jobPath", "jobWorkingDirectory", "maxRunningJobsPerClient",
-      "retainFinishedJobs", "retainFinishedLogBytes");
+      "retainFinishedJobs", "retainFinishedLogBytes", "jobUser", "jobGroup");
 
   public static JsonObject defaults() {
     try (InputStream in = DaemonConfig.class.getResourceAsStream("/rund/defaults.json")) {
@@ -81,7 +83,9 @@ public record DaemonConfig(
           path(json, "jobWorkingDirectory"),
           Math.toIntExact(positive(json, "maxRunningJobsPerClient")),
           Math.toIntExact(positive(json, "retainFinishedJobs")),
-          positive(json, "retainFinishedLogBytes"));
+          positive(json, "retainFinishedLogBytes"),
+          account(json, "jobUser"),
+          account(json, "jobGroup"));
       ListenAddress.parse(config.addr());
       return config;
     } catch (ClassCastException | ArithmeticException e) {
@@ -95,6 +99,19 @@ public record DaemonConfig(
       throw new ConfigException("configuration: \"" + key + "\" must be a non-empty path");
     }
     return Path.of(value).toAbsolutePath().normalize();
+  }
+
+  /**
+   * A user or group name (or number) to run jobs as; null when absent or JSON null, which means the daemon's
+   * own. Whether it exists is checked when the daemon starts.
+   */
+  private static String account(JsonObject json, String key) throws ConfigException {
+    String value = json.getString(key);
+    if (value != null && !value.matches("[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?")) {
+      throw new ConfigException("configuration: \"" + key + "\" must be a user or group name or number, or null"
+          + " for the daemon's own (got \"" + value + "\")");
+    }
+    return value;
   }
 
   private static long positive(JsonObject json, String key) throws ConfigException {

@@ -29,12 +29,14 @@ final class RundVerticle extends VerticleBase {
   private final BlockDevices devices;
   private final java.nio.file.Path jobsDirectory;
   private final java.nio.file.Path launchScript;
+  private final JobLauncher.RunAs runAs;
   private OutputPump pump;
   private JobTable table;
   private HttpServer server;
 
   RundVerticle(DaemonConfig config, HttpServerOptions serverOptions, CgroupSupport cgroups, BlockDevices devices,
-      java.nio.file.Path jobsDirectory, java.nio.file.Path launchScript) {
+      java.nio.file.Path jobsDirectory, java.nio.file.Path launchScript, JobLauncher.RunAs runAs) {
+    this.runAs = runAs;
     this.config = config;
     this.serverOptions = serverOptions;
     this.cgroups = cgroups;
@@ -48,7 +50,7 @@ final class RundVerticle extends VerticleBase {
     pump = new OutputPump();
     List<String> environment = List.of("PATH=" + config.jobPath(), "HOME=/", "LANG=C.UTF-8");
     JobLauncher launcher = new JobLauncher(launchScript, jobsDirectory, cgroups, devices, environment,
-        config.jobWorkingDirectory(), config.jobPath(), config.logCapBytes());
+        config.jobWorkingDirectory(), config.jobPath(), config.logCapBytes(), runAs);
     JobPolicy policy = new JobPolicy(config.stopGrace(), config.stragglerTimeout(), config.maxRunningJobsPerClient(),
         config.retainFinishedJobs(), config.retainFinishedLogBytes());
     table = new JobTable(vertx, context, launcher, pump, policy, Clock.systemUTC());
