@@ -57,10 +57,15 @@ final class LogCapture extends Handler implements AutoCloseable {
     }
   }
 
+  /** Every record logged so far. */
+  synchronized List<LogRecord> records() {
+    records.drainTo(seen);
+    return List.copyOf(seen);
+  }
+
   /** Every message logged so far. */
   synchronized List<String> messages() {
-    records.drainTo(seen);
-    return seen.stream().map(LogRecord::getMessage).toList();
+    return records().stream().map(LogRecord::getMessage).toList();
   }
 
   /** Forgets what was logged so far. */
