@@ -1,0 +1,87 @@
+package rund.realkernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static rund.realkernel.RealKernel.awaitFinal;
+import static rund.realkernel.RealKernel.cgroupDir;
+
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import rund.api.JobStatus;
+import rund.api.State;
+import rund.testing.DaemonFixture;
+import rund.testing.TestClient;
+
+/** Once jobs are over, nothing of them is left: no cgroup under the job parent, no straggler process. */
+class CleanupTest {
+  @TempDir static Path dir;
+  static DaemonFixture daemon;
+  static Vertx vertx;
+  static TestClient client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    RealKernel.requireGuest();
+    daemon = DaemonFixture.start(dir.resolve("data"));
+    vertx = Vertx.vertx();
+    client = TestClient.connect(vertx, daemon.port(), DaemonFixture.TLS.resolve("ca.pem"),
+        DaemonFixture.TLS.resolve("client.pem"), DaemonFixture.TLS.resolve("client-key.pem"));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (client != null) {
+      client.close();
+      vertx.close().await();
+    }
+    if (daemon != null) {
+      daemon.close();
+    }
+    // The daemon's own shutdown must not leave job cgroups either.
+    assertEquals(List.of(), RealKernel.jobCgroups(RealKernel.AUTO_JOB_PARENT), "job cgroups after shutdown");
+  }
+
+  @Test
+  void jobsThatEndByThemselvesLeaveNoCgroupBehind() {
+    RealKernel.requireGuest();
+    List<String> ids = new ArrayList<>();
+    ids.add(client.start("true"));
+    ids.add(client.start("sh", "-c", "exit 3"));
+    ids.add(client.start("sh", "-c", "kill -KILL $$"));
+    ids.add(client.start("sh", "-c", "echo out; echo err >&2"));
+    ids.add(client.start("sh", "-c", "sleep 1000 & sleep 1000 & exit 0"));
+    List<Path> cgroups = new ArrayList<>();
+    for (String id : ids) {
+      cgroups.add(cgroupDir(client.status(id)));
+      client.log(id); // ends once the job has ended and its output is complete
+    }
+    // No Stop and no further Status: the daemon must remove each cgroup by itself.
+    RealKernel.await("the job cgroups of ended jobs to be removed",
+        () -> cgroups.stream().noneMatch(Files::exists));
+    assertEquals(List.of(), RealKernel.jobCgroups(RealKernel.AUTO_JOB_PARENT), "job cgroups under /sys/fs/cgroup/rund");
+  }
+
+  @Test
+  void whatTheMainProcessLeavesRunningIsKilledWithTheCgroup() {
+    RealKernel.requireGuest();
+    String id = client.start("sh", "-c", "sleep 1000 & echo $!");
+    JobStatus running = client.status(id);
+    Path cgroup = cgroupDir(running);
+    long straggler = Long.parseLong(client.log(id).out().strip());
+    JobStatus status = awaitFinal(client, id);
+    assertEquals(State.STATE_EXITED, status.getState(), status.toString());
+    assertEquals(0, status.getExitCode().getValue());
+    assertFalse(status.getStopRequested());
+    assertFalse(RealKernel.isRunning(straggler), "straggler " + straggler + " outlived its job");
+    assertFalse(Files.exists(cgroup), cgroup + " remains after the job is final");
+    assertTrue(RealKernel.session(status.getPid()).isEmpty(), "nothing of the job's session is left");
+  }
+}
