@@ -83,7 +83,8 @@ final class Failures {
         String message = oneLine(e.getMessage());
         String lower = message.toLowerCase(Locale.ROOT);
         String hint;
-        if (lower.contains("subject alternative name") || lower.contains("no name matching")) {
+        if (lower.contains("subject alternative name") || lower.contains("no subject alternative")
+                || lower.contains("no name matching")) {
             hint = "the server certificate is not valid for " + endpoint.host();
         } else if (lower.contains("path") || lower.contains("trust") || lower.contains("unable to find valid")) {
             hint = "the server certificate is not signed by the CA in " + connection.ca();
