@@ -84,4 +84,22 @@ class CleanupTest {
     assertFalse(Files.exists(cgroup), cgroup + " remains after the job is final");
     assertTrue(RealKernel.session(status.getPid()).isEmpty(), "nothing of the job's session is left");
   }
+
+  /** A job running as root may make cgroups of its own below its job cgroup: they go with it. */
+  @Test
+  void subCgroupsAJobMadeAreRemovedWithIt() {
+    RealKernel.requireGuest();
+    String id = client.start("sh", "-c", "cg=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup);"
+        + " mkdir $cg/inner; sleep 1000 & echo $! > $cg/inner/cgroup.procs; wait");
+    JobStatus running = client.status(id);
+    Path cgroup = cgroupDir(running);
+    Path inner = cgroup.resolve("inner");
+    RealKernel.await("a process of the job in its own sub-cgroup " + inner,
+        () -> !RealKernel.cgroupProcs(inner).isEmpty());
+    long moved = RealKernel.cgroupProcs(inner).getFirst();
+    JobStatus stopped = client.stop(id);
+    assertEquals(State.STATE_SIGNALED, stopped.getState(), stopped.toString());
+    assertFalse(RealKernel.isRunning(moved), "the process in the job's sub-cgroup survived Stop");
+    assertFalse(Files.exists(cgroup), cgroup + " (with its sub-cgroup) remains after Stop");
+  }
 }

@@ -34,6 +34,8 @@ import rund.testing.TestClient;
 class NestingTest {
   static final Path OUTER = CGROUP.resolve("outer");
   static final Path NESTED = CGROUP.resolve("rund-nested");
+  /** A cgroup holding the daemon alone, as systemd's Delegate=yes gives a service. */
+  static final Path DELEGATED = CGROUP.resolve("delegated");
   static final String ALLOCATE_256M = MemoryLimitTest.ALLOCATE_256M;
 
   @TempDir static Path dir;
@@ -63,7 +65,7 @@ class NestingTest {
       neighbour.destroyForcibly();
       assertTrue(neighbour.waitFor(30, TimeUnit.SECONDS));
     }
-    for (Path cgroup : List.of(OUTER, NESTED)) {
+    for (Path cgroup : List.of(DELEGATED.resolve("rund-daemon"), DELEGATED, OUTER, NESTED)) {
       if (Files.isDirectory(cgroup)) {
         RealKernel.await(cgroup + " to hold no process", () -> RealKernel.cgroupProcs(cgroup).isEmpty()
             && RealKernel.readOrEmpty(cgroup.resolve("cgroup.events")).contains("populated 0"));
@@ -152,6 +154,37 @@ class NestingTest {
       assertTrue(killed.getOomKilled(), killed.toString());
       assertFalse(Files.exists(RealKernel.cgroupDir(killed)), "the OOM-killed job's cgroup remains");
       assertEquals(List.of(), RealKernel.jobCgroups(NESTED), "job cgroups under " + NESTED);
+    }
+  }
+
+  /**
+   * "auto" in a cgroup that holds the daemon alone: the daemon moves itself into the leaf rund-daemon (a cgroup that
+   * enables controllers for its children may hold no process), and jobs go beside it, with limits enforced.
+   */
+  @Test
+  void withAutoInACgroupOfItsOwnTheDaemonMovesIntoALeafAndEnforcesLimitsBesideIt() throws Exception {
+    RealKernel.requireGuest();
+    Files.createDirectory(DELEGATED);
+    try (ServeProcess daemon = ServeProcess.start(dir.resolve("delegated"), DELEGATED.resolve("cgroup.procs"));
+        TestClient client = daemon.client(vertx)) {
+      assertEquals(Optional.of("/delegated/rund-daemon"), RealKernel.procCgroup(daemon.pid()),
+          "the daemon moved itself into its leaf");
+      assertEquals(List.of(), RealKernel.cgroupProcs(DELEGATED), "no process left in " + DELEGATED);
+      String subtree = RealKernel.read(DELEGATED.resolve("cgroup.subtree_control"));
+      assertTrue(List.of(subtree.split(" ")).containsAll(List.of("cpu", "io", "memory", "pids")),
+          "controllers enabled for jobs in " + DELEGATED + ": " + subtree);
+
+      String id = client.start(RealKernel.cpu(30_000), "sleep", "1000");
+      JobStatus running = client.status(id);
+      assertEquals("/delegated/" + id, RealKernel.relativeCgroup(running));
+      assertEquals(Optional.of("/delegated/" + id), RealKernel.procCgroup(running.getPid()));
+      assertEquals("30000 100000", RealKernel.read(RealKernel.cgroupDir(running).resolve("cpu.max")));
+      JobStatus stopped = client.stop(id);
+      assertFalse(Files.exists(RealKernel.cgroupDir(stopped)), "the stopped job's cgroup remains");
+
+      JobStatus killed = awaitFinal(client, client.start(memory(32L << 20), "perl", "-e", ALLOCATE_256M));
+      assertTrue(killed.getOomKilled(), killed.toString());
+      assertEquals(List.of(), RealKernel.jobCgroups(DELEGATED), "job cgroups under " + DELEGATED);
     }
   }
 }
