@@ -59,6 +59,8 @@ public final class JobLauncher {
   private final Path workingDirectory;
   private final ExecutableResolver resolver;
   private final long logCapBytes;
+  /** How long Start waits to see the command exec'd before it answers anyway. */
+  private static final java.time.Duration EXEC_TIMEOUT = java.time.Duration.ofSeconds(5);
   private final RunAs runAs;
 
   public JobLauncher(Path launchScript, Path jobsDirectory, CgroupSupport cgroups, BlockDevices devices,
@@ -130,8 +132,19 @@ public final class JobLauncher {
         Fds.close(stderr[0]);
         throw e;
       }
+      String execFailure = ExecWatch.awaitExec(pid, fifo.toString(), launchScript.toString(), stderr[0], EXEC_TIMEOUT);
+      if (execFailure != null) {
+        reapQuietly(pid);
+        Fds.close(pidfd);
+        Fds.close(stdout[0]);
+        Fds.close(stderr[0]);
+        throw new LaunchException(execFailure.endsWith("Permission denied")
+            ? LaunchException.Kind.PERMISSION_DENIED : LaunchException.Kind.NOT_FOUND,
+            "cannot execute " + executable + ": " + execFailure.substring(execFailure.indexOf(": ") + 2)
+                + (execFailure.endsWith("not found") ? " (is the interpreter named on its #! line missing?)" : ""));
+      }
       return new LaunchedJob(pid, pidfd, stdout[0], stderr[0], cgroup, release, directory, log);
-    } catch (IOException | LimitException | RuntimeException e) {
+    } catch (IOException | LimitException | LaunchException | RuntimeException e) {
       for (int i = undo.size() - 1; i >= 0; i--) {
         try {
           undo.get(i).close();

@@ -252,6 +252,22 @@ class JobControllerEndToEndTest {
   }
 
   @Test
+  void anExecThatFailsIsAStartErrorNotAJobThatExits127() throws Exception {
+    Path badInterpreter = Files.writeString(dir.resolve("bad-interpreter.sh"), "#!/nonexistent/interpreter\necho hi\n");
+    Files.setPosixFilePermissions(badInterpreter, PosixFilePermissions.fromString("rwxr-xr-x"));
+    TestClient.CallFailed failed = assertThrows(TestClient.CallFailed.class, () -> alice.start(badInterpreter.toString()));
+    assertEquals(GrpcStatus.INVALID_ARGUMENT, failed.status);
+    assertTrue(failed.getMessage().contains("cannot execute " + badInterpreter), failed.getMessage());
+    // A command that really exits 127 is a job like any other.
+    JobStatus real = alice.awaitEnd(alice.start("sh", "-c", "echo 'x: exec: y' >&2; exit 127"));
+    assertEquals(127, real.getExitCode().getValue());
+    // Like execvp, a script without a #! line runs under /bin/sh.
+    Path plain = Files.writeString(dir.resolve("no-shebang.sh"), "echo from-script\n");
+    Files.setPosixFilePermissions(plain, PosixFilePermissions.fromString("rwxr-xr-x"));
+    assertEquals("from-script\n", alice.log(alice.start(plain.toString())).out());
+  }
+
+  @Test
   void idsAreUlidsAndUnique() {
     String first = alice.start("true");
     String second = alice.start("true");
