@@ -138,6 +138,8 @@ public final class JobTable {
     if (job.phase() == Job.Phase.RUNNING && !job.stopRequested()) {
       job.markStopRequested();
       signalAll(job, Signals.SIGTERM);
+      // A stopped process cannot act on SIGTERM until it is continued (systemd does the same).
+      signalAll(job, Signals.SIGCONT);
       job.stopTimer(vertx.setTimer(Math.max(1, stopGrace.toMillis()), t -> {
         job.stopTimer(-1);
         if (job.phase() == Job.Phase.RUNNING) {
@@ -148,15 +150,20 @@ public final class JobTable {
     return job.whenDone().map(v -> job);
   }
 
-  /** Kills every job and waits (bounded) for each to be final: used when the daemon shuts down. */
+  /**
+   * Stops every job the way Stop does (SIGTERM, the grace period, then a kill) and completes once all are
+   * final: used when the daemon shuts down, so jobs get the same chance to clean up as on Stop.
+   */
   public Future<Void> shutdown() {
-    List<Future<Void>> all = new ArrayList<>();
+    List<Future<Job>> all = new ArrayList<>();
     for (Job job : jobs.values()) {
       if (job.phase() != Job.Phase.DONE) {
-        job.markStopRequested();
-        killAll(job);
-        all.add(job.whenDone());
+        all.add(stop(job));
       }
+    }
+    if (!all.isEmpty()) {
+      LOG.info("stopping " + all.size() + " running jobs (SIGTERM, then a kill after "
+          + stopGrace.toMillis() + " ms)");
     }
     return Future.join(all).mapEmpty();
   }

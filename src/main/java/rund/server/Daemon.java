@@ -45,6 +45,9 @@ public final class Daemon implements AutoCloseable {
       throw new StartupException("the launch step " + launchScript + " is missing (is rund.home right?)");
     }
     JobLauncher.RunAs runAs = JobAccount.resolve(config.jobUser(), config.jobGroup());
+    if (!Files.isDirectory(config.jobWorkingDirectory())) {
+      throw new StartupException("jobWorkingDirectory " + config.jobWorkingDirectory() + " is not a directory");
+    }
     ListenAddress listen;
     HttpServerOptions options;
     try {
@@ -79,7 +82,7 @@ public final class Daemon implements AutoCloseable {
         }
       }
     } catch (IOException e) {
-      throw new StartupException("cannot prepare the data directory " + config.dataDir() + ": " + e.getMessage());
+      throw new StartupException("cannot prepare the data directory " + config.dataDir() + ": " + describe(e));
     }
 
     BlockDevices devices = BlockDevices.scan(Path.of("/sys/block"));
@@ -104,6 +107,15 @@ public final class Daemon implements AutoCloseable {
     return new Daemon(vertx, instance, verticle, cgroups);
   }
 
+  /** An I/O error in words: the JDK's file-system exceptions carry only the path in their message. */
+  static String describe(IOException e) {
+    if (e instanceof java.nio.file.FileSystemException fs) {
+      String reason = fs.getReason();
+      return reason != null ? reason : e.getClass().getSimpleName().replace("Exception", "").replaceAll("(?<=.)(?=[A-Z])", " ").toLowerCase();
+    }
+    return e.getMessage();
+  }
+
   public int port() {
     return verticle.actualPort();
   }
@@ -120,7 +132,7 @@ public final class Daemon implements AutoCloseable {
     }
     closed = true;
     try {
-      vertx.close().await(60, TimeUnit.SECONDS);
+      vertx.close().await(120, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warning("shutdown: " + e.getMessage());
     }

@@ -71,7 +71,8 @@ final class RundVerticle extends VerticleBase {
   public Future<?> stop() {
     Promise<Void> stopped = Promise.promise();
     server.close()
-        .eventually(() -> table.shutdown().timeout(30, java.util.concurrent.TimeUnit.SECONDS))
+        .eventually(() -> table.shutdown()
+            .timeout(config.stopGrace().toMillis() + 20_000, java.util.concurrent.TimeUnit.MILLISECONDS))
         .onComplete(done -> {
           pump.close();
           stopped.complete();
