@@ -12,6 +12,8 @@ import java.io.PrintStream;
     commands = {ServeCommand.class, ExecuteCommand.class, Help.class},
     defaultCommand = Help.class)
 public final class RundMain {
+  private static final java.util.Set<String> COMMANDS = java.util.Set.of("serve", "execute", "help");
+
   private RundMain() {}
 
   public static void main(String[] args) {
@@ -20,14 +22,22 @@ public final class RundMain {
 
   /** Returns the exit code: 0 success, 1 failure, 2 usage error. */
   public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length > 0 && java.util.Arrays.stream(args).anyMatch(a -> a.equals("-h") || a.equals("-help") || a.equals("--help"))) {
+      args = COMMANDS.contains(args[0]) ? new String[] {"help", args[0]} : new String[] {"help"};
+    }
     Object command;
     try {
       command = new Cli<>(RundMain.class).parse(args);
     } catch (ParseException e) {
-      err.println("rund: " + e.getMessage() + " (see rund help)");
+      String topic = args.length > 0 && COMMANDS.contains(args[0]) ? "rund help " + args[0] : "rund help";
+      err.println("rund: " + e.getMessage() + " (see " + topic + ")");
       return 2;
     }
     if (command instanceof Help help) {
+      if (args.length > 0 && !args[0].equals("help")) {
+        err.println("rund: unknown command \"" + args[0] + "\" (commands: serve, execute, help)");
+        return 2;
+      }
       help.run();
       return 0;
     }

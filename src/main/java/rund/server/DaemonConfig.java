@@ -50,7 +50,8 @@ public record DaemonConfig(
     try {
       text = Files.readString(file);
     } catch (IOException e) {
-      throw new ConfigException("cannot read configuration " + file + ": " + e.getMessage());
+      throw new ConfigException("cannot read configuration " + file + ": "
+          + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.toString()));
     }
     JsonObject json;
     try {
@@ -75,22 +76,50 @@ public record DaemonConfig(
           path(json, "cert"),
           path(json, "key"),
           path(json, "dataDir"),
-          json.getString("cgroupRoot"),
-          Duration.ofMillis(positive(json, "stopGraceMillis")),
-          Duration.ofMillis(positive(json, "stragglerTimeoutMillis")),
+          cgroupRoot(json),
+          Duration.ofMillis(bounded(json, "stopGraceMillis", MAX_WAIT_MILLIS)),
+          Duration.ofMillis(bounded(json, "stragglerTimeoutMillis", MAX_WAIT_MILLIS)),
           positive(json, "logCapBytes"),
-          json.getString("jobPath"),
+          nonEmpty(json, "jobPath"),
           path(json, "jobWorkingDirectory"),
-          Math.toIntExact(positive(json, "maxRunningJobsPerClient")),
-          Math.toIntExact(positive(json, "retainFinishedJobs")),
+          (int) bounded(json, "maxRunningJobsPerClient", Integer.MAX_VALUE),
+          (int) bounded(json, "retainFinishedJobs", Integer.MAX_VALUE),
           positive(json, "retainFinishedLogBytes"),
           account(json, "jobUser"),
           account(json, "jobGroup"));
       ListenAddress.parse(config.addr());
       return config;
-    } catch (ClassCastException | ArithmeticException e) {
-      throw new ConfigException("configuration value of the wrong type: " + e.getMessage());
+    } catch (ClassCastException e) {
+      throw new ConfigException("configuration: a value has the wrong type (text where a number is expected, or the"
+          + " reverse): " + e.getMessage());
     }
+  }
+
+  /** Waits longer than this would outlast runc's Stop deadline (90 s): refused rather than half-honoured. */
+  static final long MAX_WAIT_MILLIS = 60_000;
+
+  private static String cgroupRoot(JsonObject json) throws ConfigException {
+    String value = nonEmpty(json, "cgroupRoot");
+    if (!value.equals("auto") && !value.equals("off") && !value.startsWith("/")) {
+      throw new ConfigException("configuration: \"cgroupRoot\" must be auto, off or an absolute path, not \"" + value + "\"");
+    }
+    return value;
+  }
+
+  private static String nonEmpty(JsonObject json, String key) throws ConfigException {
+    Object value = json.getValue(key);
+    if (!(value instanceof String text) || text.isEmpty()) {
+      throw new ConfigException("configuration: \"" + key + "\" must be a non-empty string");
+    }
+    return text;
+  }
+
+  private static long bounded(JsonObject json, String key, long max) throws ConfigException {
+    long value = positive(json, key);
+    if (value > max) {
+      throw new ConfigException("configuration: \"" + key + "\" must be at most " + max + ", not " + value);
+    }
+    return value;
   }
 
   private static Path path(JsonObject json, String key) throws ConfigException {
@@ -115,11 +144,12 @@ public record DaemonConfig(
   }
 
   private static long positive(JsonObject json, String key) throws ConfigException {
-    Long value = json.getLong(key);
-    if (value == null || value <= 0) {
-      throw new ConfigException("configuration: \"" + key + "\" must be a positive number");
+    Object value = json.getValue(key);
+    // Whole numbers only: 1.5 or 1e30 would otherwise be silently truncated or overflow.
+    if (!(value instanceof Integer || value instanceof Long) || ((Number) value).longValue() <= 0) {
+      throw new ConfigException("configuration: \"" + key + "\" must be a positive whole number, not " + value);
     }
-    return value;
+    return ((Number) value).longValue();
   }
 
   /** A configuration a user must fix; the message says what. */
