@@ -66,8 +66,8 @@ final class Failures {
     }
 
     private static CliException closed(Endpoint endpoint) {
-        return CliException.failure("the connection to " + endpoint + " closed before the server answered;"
-                + " a rund server does so when it does not accept the client certificate (check -cert and -key,"
+        return CliException.failure("the connection to " + endpoint + " closed before the server answered:"
+                + " the server stopped, or it did not accept the client certificate (check -cert and -key,"
                 + " and that the server trusts their CA)");
     }
 

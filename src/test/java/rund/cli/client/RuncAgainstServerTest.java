@@ -299,8 +299,8 @@ class RuncAgainstServerTest {
 
             assertEquals(1, result.code());
             assertEquals("", result.out());
-            assertEquals("runc: the connection to 127.0.0.1:" + picky.port() + " closed before the server answered;"
-                    + " a rund server does so when it does not accept the client certificate (check -cert and -key,"
+            assertEquals("runc: the connection to 127.0.0.1:" + picky.port() + " closed before the server answered:"
+                    + " the server stopped, or it did not accept the client certificate (check -cert and -key,"
                     + " and that the server trusts their CA)\n", result.err());
             assertEquals(0, picky.received.size());
         }
