@@ -166,4 +166,45 @@ class IoLimitTest {
     assertFalse(RealKernel.isRunning(pid), "dd survived Stop");
     assertFalse(Files.exists(cgroup), cgroup + " remains after Stop");
   }
+
+  /**
+   * The same uninterruptible wait when the main process has already ended: the job is over, its straggler is killed
+   * with the cgroup, and its cgroup must not be left behind once the job is final.
+   */
+  @Test
+  void aStragglerBlockedInThrottledIoDoesNotLeaveItsCgroupBehind() throws Exception {
+    RealKernel.requireGuest();
+    String id = client.start(Limits.newBuilder().setMaxWbps(u64(4096)).build(), "sh", "-c",
+        "dd if=/dev/zero of=\"$0\" bs=1M count=1 oflag=direct 2>/dev/null & echo $!; wait", disk);
+    JobStatus running = client.status(id);
+    Path cgroup = cgroupDir(running);
+    long dd = RealKernel.awaitValue("dd to start", RealKernel.DEADLINE, () -> RealKernel.session(running.getPid())
+        .stream().filter(p -> p.comm().equals("dd")).findFirst().orElse(null), () -> "").pid();
+    RealKernel.await("dd to wait for its throttled write", () ->
+        RealKernel.stat(dd).map(s -> s.state() == 'D').orElse(false));
+    // The main shell ends; dd, stuck in the kernel, is the straggler.
+    ProcessHandle.of(running.getPid()).ifPresent(ProcessHandle::destroyForcibly);
+    JobStatus fin;
+    try {
+      fin = awaitFinal(client, id);
+    } finally {
+      if (Files.exists(cgroup)) {
+        String left = RealKernel.readOrEmpty(cgroup.resolve("cgroup.events"));
+        RealKernel.write(cgroup.resolve("io.max"), majMin + " rbps=max wbps=max riops=max wiops=max");
+        RealKernel.await("dd to die once its write went through", () -> !RealKernel.isRunning(dd));
+        RealKernel.await("the leaked " + cgroup + " to be removed by hand", () -> {
+          try {
+            Files.deleteIfExists(cgroup);
+            return true;
+          } catch (java.io.IOException e) {
+            return false;
+          }
+        });
+        throw new AssertionError("the job is final but its cgroup " + cgroup + " was left behind holding dd ("
+            + left.replace('\n', ' ') + "): the kill could not take effect while io.max held dd's write back");
+      }
+    }
+    assertEquals(State.STATE_SIGNALED, fin.getState(), fin.toString());
+    assertFalse(RealKernel.isRunning(dd), "the straggler dd outlived its job");
+  }
 }
