@@ -59,7 +59,7 @@ final class RundVerticle extends VerticleBase {
     new JobControllerService(vertx, table, cgroups, Runtime.getRuntime().availableProcessors(), devices).bind(grpc);
     server = vertx.createHttpServer(serverOptions).requestHandler(grpc)
         // In TLS 1.3 a refused client only sees its connection close: the reason is told here, to the operator.
-        .exceptionHandler(e -> LOG.info("connection refused or failed: " + ConnectionRefusal.describe(e)));
+        .exceptionHandler(new RefusalLog(LOG)::refused);
     return server.listen();
   }
 
