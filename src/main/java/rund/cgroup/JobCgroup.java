@@ -215,6 +215,7 @@ public final class JobCgroup {
      * the round shows up in the next read), for at most {@link #KILL_FALLBACK_TIMEOUT}.
      */
     public void killAll() throws IOException {
+        liftIoLimits();
         Path kill = path.resolve("cgroup.kill");
         if (fs.exists(kill)) {
             fs.write(kill, "1");
@@ -243,6 +244,24 @@ public final class JobCgroup {
      * summed over the whole disks the cgroup was created with (over every line when it knows none), so I/O through
      * device-mapper or md is not counted twice.
      */
+    /**
+     * A process waiting on I/O that io.max holds back sleeps uninterruptibly: no signal, cgroup.kill included,
+     * ends it before its I/O is let through, which at a small limit can take hours. A job about to be killed
+     * needs no limit any more, so every device line is set back to max first.
+     */
+    void liftIoLimits() throws IOException {
+        Path ioMax = path.resolve("io.max");
+        if (!fs.exists(ioMax)) {
+            return;
+        }
+        for (String line : fs.read(ioMax).split("\n")) {
+            String device = line.strip().split(" ")[0];
+            if (device.matches("\\d+:\\d+")) {
+                fs.write(ioMax, device + " rbps=max wbps=max riops=max wiops=max");
+            }
+        }
+    }
+
     public CgroupUsage usage() throws IOException {
         Cpu.Stat cpu = fs.readIfExists(path.resolve(Cpu.STAT_FILE)).map(Cpu.Stat::parse).orElse(Cpu.Stat.NONE);
         OptionalLong peak = fs.readIfExists(path.resolve(Memory.PEAK_FILE))
