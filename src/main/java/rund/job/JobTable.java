@@ -116,8 +116,15 @@ public final class JobTable {
     return job != null && job.owner().overlaps(caller) ? job : null;
   }
 
-  /** Refreshes a running job's usage figures from its cgroup, then answers with the job. */
+  /**
+   * Refreshes a running job's usage figures from its cgroup, then answers with the job. A job whose main
+   * process ended but whose final figures are not read yet is answered once they are, so that no Status ever
+   * shows an ended job with stale figures (an OOM kill not yet counted, say).
+   */
   public Future<Job> refresh(Job job) {
+    if (job.phase() == Job.Phase.ENDING) {
+      return job.whenDone().map(v -> job);
+    }
     JobCgroup cgroup = job.launched().cgroup();
     if (job.phase() != Job.Phase.RUNNING || cgroup == null) {
       return Future.succeededFuture(job);
