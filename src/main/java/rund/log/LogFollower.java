@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import rund.api.LogChunk;
 import rund.api.LogEnd;
@@ -28,6 +29,8 @@ import rund.api.Stream;
 public final class LogFollower {
   /** Bytes read from the file per step: bounds the memory one follower holds. */
   static final int CHUNK_BYTES = 256 * 1024;
+  /** Followers in this JVM registered for progress notices and not yet closed. */
+  private static final AtomicInteger OPEN = new AtomicInteger();
 
   private final Vertx vertx;
   private final LogSource source;
@@ -48,6 +51,7 @@ public final class LogFollower {
   /** Event loop. Starts following; {@link #close()} releases everything it holds. */
   public void start() {
     progress = vertx.eventBus().localConsumer(source.progressAddress(), message -> pump());
+    OPEN.incrementAndGet();
     busy = true;
     vertx.executeBlocking(() -> source.log().openReader(), false).onComplete(opened -> {
       busy = false;
@@ -156,6 +160,7 @@ public final class LogFollower {
     closed = true;
     if (progress != null) {
       progress.unregister();
+      OPEN.decrementAndGet();
     }
     out.drainHandler(null);
     if (!busy) {
@@ -172,6 +177,14 @@ public final class LogFollower {
         return null;
       }, false);
     }
+  }
+
+  /**
+   * Diagnostic: followers in this JVM that are registered for progress notices and not yet closed. Every Log
+   * call that is cancelled, breaks or ends must bring it back down; tests use it to prove that.
+   */
+  public static int openFollowers() {
+    return OPEN.get();
   }
 
   /** For tests: whether this follower still holds resources. */
