@@ -45,7 +45,9 @@ final class ExecWatch {
         boolean execFailed = message.startsWith(launchScript + ": ") && message.contains(": exec: ");
         return execFailed ? message.substring(message.indexOf(": exec: ") + 8).strip() : null;
       }
-      if (!new String(cmdline, StandardCharsets.UTF_8).contains(marker)) {
+      // An empty command line while not yet a zombie is a process between releasing its memory and its
+      // death: keep looking. (A command that blanks its own argv only costs Start the deadline.)
+      if (cmdline.length > 0 && !new String(cmdline, StandardCharsets.UTF_8).contains(marker)) {
         return null;
       }
       LockSupport.parkNanos(pause);
