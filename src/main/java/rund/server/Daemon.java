@@ -21,6 +21,11 @@ import rund.tls.TlsOptions;
 /** Brings a daemon up (checks, detection, clean-up after predecessors, the verticle) and takes it down. */
 public final class Daemon implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(Daemon.class.getName());
+  /**
+   * Progress notices still in flight to a follower that has just closed are dropped, as they should be; Vert.x
+   * would log a warning for each, for every finished job. Held here because JUL keeps loggers weakly.
+   */
+  private static final Logger DISCARD_NOTICES = Logger.getLogger("io.vertx.core.eventbus.impl.MessageConsumerImpl");
 
   private final Vertx vertx;
   private final InstanceDirectory instance;
@@ -40,6 +45,7 @@ public final class Daemon implements AutoCloseable {
    * subcommand is the per-job launch step. Blocks until the endpoint listens.
    */
   public static Daemon start(DaemonConfig config, Path home) throws StartupException {
+    DISCARD_NOTICES.setLevel(java.util.logging.Level.SEVERE);
     Path launchScript = home.resolve("bin/rund");
     if (!Files.isRegularFile(launchScript)) {
       throw new StartupException("the launch step " + launchScript + " is missing (is rund.home right?)");
