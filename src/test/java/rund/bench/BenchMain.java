@@ -209,6 +209,8 @@ public final class BenchMain {
       if (selected.contains("cli")) {
         cliLatency(client, daemon.port);
       }
+      report.details.put("log_streams_given_up", report.details.getInteger("log_streams_given_up", 0)
+          + client.stuckLogs());
     }
   }
 
@@ -422,6 +424,8 @@ public final class BenchMain {
       int jobs = 1000;
       try (BenchClient client = new BenchClient(vertx, tls, daemon.port)) {
         rundRate(client, jobs, 16);
+        report.details.put("log_streams_given_up", report.details.getInteger("log_streams_given_up", 0)
+            + client.stuckLogs());
       }
       Thread.sleep(1000);
       long after = daemon.rss();

@@ -54,6 +54,8 @@ final class RundProcess implements AutoCloseable {
       builder.environment().put("JAVA_TOOL_OPTIONS", diagnostics.replace("%p", logFile.getFileName().toString()));
     }
     Process process = builder.start();
+    // An interrupted benchmark (Ctrl-C) must not leave a daemon and its jobs behind.
+    Runtime.getRuntime().addShutdownHook(new Thread(process::destroy));
     RundProcess daemon = new RundProcess(process, port, dataDir, logFile);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (true) {
