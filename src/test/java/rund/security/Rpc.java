@@ -74,10 +74,12 @@ final class Rpc implements AutoCloseable {
     }
   }
 
+  private final Vertx vertx;
   private final GrpcClient client;
   private final SocketAddress server;
 
   Rpc(Vertx vertx, HttpClientOptions options, SocketAddress server) {
+    this.vertx = vertx;
     // Answers may echo a request of up to the server's 2 MiB bound (Status repeats command and arguments).
     this.client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(8 * 1024 * 1024), options);
     this.server = server;
@@ -148,20 +150,23 @@ final class Rpc implements AutoCloseable {
   Outcome<List<LogChunk>> log(String id, MultiMap headers) {
     Promise<Outcome<List<LogChunk>>> done = Promise.promise();
     List<LogChunk> chunks = new ArrayList<>();
-    client.request(server, LOG)
-        .compose(req -> {
-          req.headers().addAll(headers);
-          return req.send(LogRequest.newBuilder().setId(id).build());
-        })
-        .onFailure(e -> done.tryComplete(new Outcome<>(null, null, null, e)))
-        .onSuccess(response -> {
-          response.handler(chunks::add);
-          response.exceptionHandler(e -> done.tryComplete(response.status() != null
-              ? new Outcome<>(response.status(), response.statusMessage(), null, null)
-              : new Outcome<>(null, null, null, e)));
-          response.endHandler(v -> done.tryComplete(
-              new Outcome<>(response.status(), response.statusMessage(), List.copyOf(chunks), null)));
-        });
+    // On a Vert.x context, so the handlers are set before the stream's first message can arrive.
+    vertx.getOrCreateContext().runOnContext(ignored -> {
+      client.request(server, LOG)
+          .compose(req -> {
+            req.headers().addAll(headers);
+            return req.send(LogRequest.newBuilder().setId(id).build());
+          })
+          .onFailure(e -> done.tryComplete(new Outcome<>(null, null, null, e)))
+          .onSuccess(response -> {
+            response.handler(chunks::add);
+            response.exceptionHandler(e -> done.tryComplete(response.status() != null
+                ? new Outcome<>(response.status(), response.statusMessage(), null, null)
+                : new Outcome<>(null, null, null, e)));
+            response.endHandler(v -> done.tryComplete(
+                new Outcome<>(response.status(), response.statusMessage(), List.copyOf(chunks), null)));
+          });
+    });
     return await(done.future());
   }
 
@@ -176,24 +181,27 @@ final class Rpc implements AutoCloseable {
 
   Outcome<LogChunk> logFirstChunk(String id, MultiMap headers) {
     Promise<Outcome<LogChunk>> done = Promise.promise();
-    client.request(server, LOG)
-        .onFailure(e -> done.tryComplete(new Outcome<>(null, null, null, e)))
-        .onSuccess(request -> {
-          request.headers().addAll(headers);
-          request.send(LogRequest.newBuilder().setId(id).build())
-              .onFailure(e -> done.tryComplete(new Outcome<>(null, null, null, e)))
-              .onSuccess(response -> {
-                response.handler(chunk -> {
-                  done.tryComplete(new Outcome<>(GrpcStatus.OK, null, chunk, null));
-                  request.cancel();
+    // On a Vert.x context, so the handlers are set before the stream's first message can arrive.
+    vertx.getOrCreateContext().runOnContext(ignored -> {
+      client.request(server, LOG)
+          .onFailure(e -> done.tryComplete(new Outcome<>(null, null, null, e)))
+          .onSuccess(request -> {
+            request.headers().addAll(headers);
+            request.send(LogRequest.newBuilder().setId(id).build())
+                .onFailure(e -> done.tryComplete(new Outcome<>(null, null, null, e)))
+                .onSuccess(response -> {
+                  response.handler(chunk -> {
+                    done.tryComplete(new Outcome<>(GrpcStatus.OK, null, chunk, null));
+                    request.cancel();
+                  });
+                  response.exceptionHandler(e -> done.tryComplete(response.status() != null
+                      ? new Outcome<>(response.status(), response.statusMessage(), null, null)
+                      : new Outcome<>(null, null, null, e)));
+                  response.endHandler(v -> done.tryComplete(
+                      new Outcome<>(response.status(), response.statusMessage(), null, null)));
                 });
-                response.exceptionHandler(e -> done.tryComplete(response.status() != null
-                    ? new Outcome<>(response.status(), response.statusMessage(), null, null)
-                    : new Outcome<>(null, null, null, e)));
-                response.endHandler(v -> done.tryComplete(
-                    new Outcome<>(response.status(), response.statusMessage(), null, null)));
-              });
-        });
+          });
+    });
     return await(done.future());
   }
 

@@ -114,29 +114,33 @@ public final class TestClient implements AutoCloseable {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     List<String> order = new java.util.ArrayList<>();
     LogEnd[] end = new LogEnd[1];
-    client.request(server, LOG)
-        .compose(req -> req.send(LogRequest.newBuilder().setId(id).build()))
-        .onFailure(done::tryFail)
-        .onSuccess(response -> {
-          response.handler(chunk -> {
-            if (chunk.hasEnd()) {
-              end[0] = chunk.getEnd();
-              return;
-            }
-            byte[] data = chunk.getOutput().getData().toByteArray();
-            boolean isOut = chunk.getOutput().getStream() == Stream.STREAM_STDOUT;
-            (isOut ? out : err).writeBytes(data);
-            order.add((isOut ? "out:" : "err:") + new String(data, java.nio.charset.StandardCharsets.UTF_8));
+    // On a Vert.x context, so the handlers below are set before the stream's first message can arrive: set
+    // from a foreign thread they may come too late and miss the end of a short stream.
+    vertx.getOrCreateContext().runOnContext(ignored -> {
+      client.request(server, LOG)
+          .compose(req -> req.send(LogRequest.newBuilder().setId(id).build()))
+          .onFailure(done::tryFail)
+          .onSuccess(response -> {
+            response.handler(chunk -> {
+              if (chunk.hasEnd()) {
+                end[0] = chunk.getEnd();
+                return;
+              }
+              byte[] data = chunk.getOutput().getData().toByteArray();
+              boolean isOut = chunk.getOutput().getStream() == Stream.STREAM_STDOUT;
+              (isOut ? out : err).writeBytes(data);
+              order.add((isOut ? "out:" : "err:") + new String(data, java.nio.charset.StandardCharsets.UTF_8));
+            });
+            response.exceptionHandler(done::tryFail);
+            response.endHandler(v -> {
+              if (response.status() != GrpcStatus.OK) {
+                done.tryFail(new CallFailed(response.status(), response.statusMessage()));
+              } else {
+                done.tryComplete(new Received(out.toByteArray(), err.toByteArray(), order, end[0]));
+              }
+            });
           });
-          response.exceptionHandler(done::tryFail);
-          response.endHandler(v -> {
-            if (response.status() != GrpcStatus.OK) {
-              done.tryFail(new CallFailed(response.status(), response.statusMessage()));
-            } else {
-              done.tryComplete(new Received(out.toByteArray(), err.toByteArray(), order, end[0]));
-            }
-          });
-        });
+    });
     return await(done.future(), 300);
   }
 
