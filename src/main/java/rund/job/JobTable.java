@@ -38,8 +38,6 @@ public final class JobTable {
   private final Context context;
   private final JobLauncher launcher;
   private final OutputPump pump;
-  private final Duration stopGrace;
-  private final Duration stragglerTimeout;
   private final JobPolicy policy;
   private final Clock clock;
   private final UlidFactory ids = UlidFactory.newMonotonicInstance(new SecureRandom());
@@ -57,8 +55,6 @@ public final class JobTable {
     this.launcher = launcher;
     this.pump = pump;
     this.policy = policy;
-    this.stopGrace = policy.stopGrace();
-    this.stragglerTimeout = policy.stragglerTimeout();
     this.clock = clock;
   }
 
@@ -147,7 +143,7 @@ public final class JobTable {
       signalAll(job, Signals.SIGTERM);
       // A stopped process cannot act on SIGTERM until it is continued (systemd does the same).
       signalAll(job, Signals.SIGCONT);
-      job.stopTimer(vertx.setTimer(Math.max(1, stopGrace.toMillis()), t -> {
+      job.stopTimer(vertx.setTimer(Math.max(1, policy.stopGrace().toMillis()), t -> {
         job.stopTimer(-1);
         if (job.phase() == Job.Phase.RUNNING) {
           killAll(job);
@@ -170,7 +166,7 @@ public final class JobTable {
     }
     if (!all.isEmpty()) {
       LOG.info("stopping " + all.size() + " running jobs (SIGTERM, then a kill after "
-          + stopGrace.toMillis() + " ms)");
+          + policy.stopGrace().toMillis() + " ms)");
     }
     return Future.join(all).mapEmpty();
   }
@@ -218,9 +214,9 @@ public final class JobTable {
     if (job.outputClosed()) {
       finish(job);
     } else {
-      vertx.setTimer(Math.max(1, stragglerTimeout.toMillis()), t -> {
+      vertx.setTimer(Math.max(1, policy.stragglerTimeout().toMillis()), t -> {
         if (!job.outputClosed()) {
-          LOG.warning("job " + job.id() + ": output still open " + stragglerTimeout.toMillis()
+          LOG.warning("job " + job.id() + ": output still open " + policy.stragglerTimeout().toMillis()
               + " ms after its end (a process escaped the kill); closing it");
           job.pumpHandle().forceCloseOutput();
         }
