@@ -2,6 +2,7 @@ package rund.tls;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
@@ -33,6 +34,7 @@ public final class TlsOptions {
 
     private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
     private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+    private static final int RECEIVE_WINDOW_BYTES = 4 * 1024 * 1024;
 
     private TlsOptions() {}
 
@@ -79,6 +81,11 @@ public final class TlsOptions {
                 .setTrustOptions(m.trust());
         options.setEnabledSecureTransportProtocols(new LinkedHashSet<>(TlsPolicy.PROTOCOLS));
         TlsPolicy.CIPHER_SUITES.forEach(options::addEnabledCipherSuite);
+        // The receiver's HTTP/2 windows pace a Log stream: with the default 64 KiB the daemon stalls a
+        // round trip every 64 KiB. 4 MiB per stream (and per connection) bounds what one connection may
+        // have in flight while letting a follower run at disk and TLS speed.
+        options.setInitialSettings(new Http2Settings().setInitialWindowSize(RECEIVE_WINDOW_BYTES))
+                .setHttp2ConnectionWindowSize(RECEIVE_WINDOW_BYTES);
         // Vert.x 5 turns verifyHost into the "HTTPS" algorithm only while the algorithm is unset
         // (null); "" would switch verification off. Setting it here states the intent and travels
         // with every copy of these options (vertx-grpc-client copies them).
