@@ -4,7 +4,6 @@ import com.github.f4b6a3.ulid.UlidCreator;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +26,6 @@ import rund.sys.Signals;
  */
 public final class InstanceDirectory implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(InstanceDirectory.class.getName());
-  private static final String PROCESS_RECORD = "process";
 
   private final Path root;
   private final FileChannel lockChannel;
@@ -51,13 +49,6 @@ public final class InstanceDirectory implements AutoCloseable {
 
   public Path jobs() {
     return root.resolve("jobs");
-  }
-
-  /** Records a job's process so that a successor can kill its process group if this instance dies. */
-  public static void recordProcess(Path jobDirectory, int pid) throws IOException {
-    OptionalLong start = startTime(pid);
-    String line = pid + " " + (start.isPresent() ? start.getAsLong() : -1) + "\n";
-    Files.writeString(jobDirectory.resolve(PROCESS_RECORD), line, StandardCharsets.US_ASCII);
   }
 
   private static void removeDeadPredecessors(Path instances) throws IOException {
@@ -88,26 +79,18 @@ public final class InstanceDirectory implements AutoCloseable {
       return 0;
     }
     int killed = 0;
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(jobs)) {
-      for (Path job : dirs) {
-        Path record = job.resolve(PROCESS_RECORD);
-        if (!Files.exists(record)) {
-          continue;
-        }
-        String[] fields = Files.readString(record, StandardCharsets.US_ASCII).trim().split(" ");
-        int pid = Integer.parseInt(fields[0]);
-        long recordedStart = Long.parseLong(fields[1]);
-        OptionalLong now = startTime(pid);
-        // The kernel never hands out a pid still in use as a process group id, so with the leader gone the
-        // group is still the job's; with the leader alive, its start time proves it is the same process.
-        if (now.isEmpty() || now.getAsLong() == recordedStart) {
-          try {
-            if (Processes.kill(-pid, Signals.SIGKILL)) {
-              killed++;
-            }
-          } catch (ErrnoException e) {
-            LOG.warning("cannot kill the process group of a previous instance's job " + pid + ": " + e.getMessage());
+    for (ProcessJournal.Entry entry : ProcessJournal.read(jobs)) {
+      OptionalLong now = startTime(entry.pid());
+      // The kernel never hands out a pid still in use as a process group id, so with the leader gone the
+      // group is still the job's; with the leader alive, its start time proves it is the same process.
+      if (now.isEmpty() || now.getAsLong() == entry.startTime()) {
+        try {
+          if (Processes.kill(-entry.pid(), Signals.SIGKILL)) {
+            killed++;
           }
+        } catch (ErrnoException e) {
+          LOG.warning("cannot kill the process group of a previous instance's job " + entry.pid() + ": "
+              + e.getMessage());
         }
       }
     }

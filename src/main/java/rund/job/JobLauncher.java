@@ -1,12 +1,7 @@
 package rund.job;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import rund.cgroup.BlockDevices;
@@ -15,6 +10,7 @@ import rund.cgroup.JobCgroup;
 import rund.cgroup.JobLimits;
 import rund.cgroup.LimitException;
 import rund.log.JobLog;
+import rund.sys.Errno;
 import rund.sys.ErrnoException;
 import rund.sys.Fds;
 import rund.sys.Processes;
@@ -31,6 +27,12 @@ import rund.sys.SpawnRequest;
  *
  * <p>When jobs run as another user or group ({@link RunAs}), the launch step drops to them after it has been
  * released and right before it execs the command, so the daemon's privileges never reach user code.
+ *
+ * <p>With neither a cgroup (degraded mode) nor another user, nothing has to happen between spawn and exec, so
+ * the command is spawned directly: no launch step, no FIFO, and Start answers a shell's start-up sooner.
+ *
+ * <p>A job's files sit in the instance's jobs directory: {@code ID.log} (its output) and, while the job
+ * runs, {@code ID.fifo} (its release gate); the process journal records its main process.
  *
  * <p>Blocking throughout (files, cgroupfs, posix_spawn): runs on a worker thread.
  */
@@ -59,9 +61,11 @@ public final class JobLauncher {
   private final Path workingDirectory;
   private final ExecutableResolver resolver;
   private final long logCapBytes;
+  private static final String INTERPRETER_HINT = " (is the interpreter named on its #! line missing?)";
   /** How long Start waits to see the command exec'd before it answers anyway. */
   private static final java.time.Duration EXEC_TIMEOUT = java.time.Duration.ofSeconds(5);
   private final RunAs runAs;
+  private final ProcessJournal journal;
 
   public JobLauncher(Path launchScript, Path jobsDirectory, CgroupSupport cgroups, BlockDevices devices,
       List<String> environment, Path workingDirectory, String searchPath, long logCapBytes, RunAs runAs) {
@@ -74,15 +78,15 @@ public final class JobLauncher {
     this.workingDirectory = workingDirectory;
     this.resolver = new ExecutableResolver(searchPath, workingDirectory);
     this.logCapBytes = logCapBytes;
+    this.journal = new ProcessJournal(jobsDirectory);
   }
 
   public LaunchedJob launch(String id, String command, List<String> args, JobLimits limits)
       throws LaunchException, LimitException, IOException {
     Path executable = resolver.resolve(command);
-    Path directory = Files.createDirectories(jobsDirectory.resolve(id));
     List<AutoCloseable> undo = new ArrayList<>();
     try {
-      JobLog log = JobLog.create(directory.resolve("output.log"), logCapBytes);
+      JobLog log = JobLog.create(jobsDirectory.resolve(id + ".log"), logCapBytes);
       undo.add(log::delete);
       JobCgroup cgroup = null;
       if (cgroups instanceof CgroupSupport.Enabled enabled) {
@@ -90,22 +94,22 @@ public final class JobLauncher {
         undo.add(() -> created.remove(java.time.Duration.ofSeconds(5)));
         cgroup = created;
       }
-      Path fifo = directory.resolve("release.fifo");
-      Fds.mkfifo(fifo, 0600);
-      // Read+write: opening a FIFO this way never blocks, and the buffered release line survives until the
-      // launch step has opened and read it, however late that is.
-      FileChannel release = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      undo.add(release);
-
+      ReleaseGate gate = null;
+      if (cgroup != null || !runAs.equals(RunAs.DAEMON)) {
+        gate = ReleaseGate.create(jobsDirectory.resolve(id + ".fifo"));
+        undo.add(gate);
+      }
       int[] stdout = Fds.pipe();
       int[] stderr = Fds.pipe();
       int pid;
       try {
         Fds.setNonBlocking(stdout[0]);
         Fds.setNonBlocking(stderr[0]);
-        pid = Processes.spawn(new SpawnRequest("/bin/sh", launchArgv(fifo, executable, args), environment,
-            workingDirectory, stdout[1], stderr[1]));
-      } catch (ErrnoException e) {
+        pid = gate == null
+            ? spawnDirectly(executable, args, stdout[1], stderr[1])
+            : Processes.spawn(new SpawnRequest("/bin/sh", launchArgv(gate.path(), executable, args), environment,
+                workingDirectory, stdout[1], stderr[1]));
+      } catch (IOException | LaunchException e) {
         Fds.close(stdout[0]);
         Fds.close(stderr[0]);
         throw e;
@@ -119,11 +123,14 @@ public final class JobLauncher {
         if (cgroup != null) {
           cgroup.place(pid);
         }
-        InstanceDirectory.recordProcess(directory, pid);
-        release.write(ByteBuffer.wrap("go\n".getBytes(StandardCharsets.US_ASCII)));
+        journal.record(pid);
+        if (gate != null) {
+          gate.release();
+        }
       } catch (IOException e) {
-        // Placement failed: the launch step is still waiting, so the command never ran.
-        Processes.kill(pid, Signals.SIGKILL);
+        // With a gate, the launch step is still waiting, so the command never ran; without one, the command's
+        // process group goes (it cannot be recorded for a successor to clean up).
+        Processes.kill(gate == null ? -pid : pid, Signals.SIGKILL);
         reapQuietly(pid);
         if (pidfd >= 0) {
           Fds.close(pidfd);
@@ -132,18 +139,22 @@ public final class JobLauncher {
         Fds.close(stderr[0]);
         throw e;
       }
-      String execFailure = ExecWatch.awaitExec(pid, fifo.toString(), launchScript.toString(), stderr[0], EXEC_TIMEOUT);
-      if (execFailure != null) {
-        reapQuietly(pid);
-        Fds.close(pidfd);
-        Fds.close(stdout[0]);
-        Fds.close(stderr[0]);
-        throw new LaunchException(execFailure.endsWith("Permission denied")
-            ? LaunchException.Kind.PERMISSION_DENIED : LaunchException.Kind.NOT_FOUND,
-            "cannot execute " + executable + ": " + execFailure.substring(execFailure.indexOf(": ") + 2)
-                + (execFailure.endsWith("not found") ? " (is the interpreter named on its #! line missing?)" : ""));
+      if (gate != null) {
+        String execFailure = ExecWatch.awaitExec(pid, gate.path().toString(), launchScript.toString(), stderr[0],
+            EXEC_TIMEOUT);
+        if (execFailure != null) {
+          reapQuietly(pid);
+          journal.forget(pid);
+          Fds.close(pidfd);
+          Fds.close(stdout[0]);
+          Fds.close(stderr[0]);
+          throw new LaunchException(execFailure.endsWith("Permission denied")
+              ? LaunchException.Kind.PERMISSION_DENIED : LaunchException.Kind.NOT_FOUND,
+              "cannot execute " + executable + ": " + execFailure.substring(execFailure.indexOf(": ") + 2)
+                  + (execFailure.endsWith("not found") ? INTERPRETER_HINT : ""));
+        }
       }
-      return new LaunchedJob(pid, pidfd, stdout[0], stderr[0], cgroup, release, directory, log);
+      return new LaunchedJob(pid, pidfd, stdout[0], stderr[0], cgroup, gate, log);
     } catch (IOException | LimitException | LaunchException | RuntimeException e) {
       for (int i = undo.size() - 1; i >= 0; i--) {
         try {
@@ -152,8 +163,47 @@ public final class JobLauncher {
           e.addSuppressed(suppressed);
         }
       }
-      deleteQuietly(directory);
       throw e;
+    }
+  }
+
+  /** The job of this main process has ended and nothing of it is left to kill. Blocking. */
+  public void ended(int pid) throws IOException {
+    journal.forget(pid);
+  }
+
+  /**
+   * Spawns the command itself, when nothing has to happen between spawn and exec (no cgroup to enter, no user
+   * to become). glibc's posix_spawn waits for the exec and returns its error, so a failed exec is a Start error
+   * here too; a file without a #! line runs under /bin/sh, as execvp would run it.
+   */
+  private int spawnDirectly(Path executable, List<String> args, int stdoutFd, int stderrFd)
+      throws IOException, LaunchException {
+    List<String> argv = new ArrayList<>(args.size() + 2);
+    argv.add(executable.toString());
+    argv.addAll(args);
+    try {
+      try {
+        return Processes.spawn(new SpawnRequest(executable.toString(), argv, environment, workingDirectory,
+            stdoutFd, stderrFd));
+      } catch (ErrnoException e) {
+        if (e.errno() != Errno.ENOEXEC) {
+          throw e;
+        }
+        argv.addFirst("sh");
+        return Processes.spawn(new SpawnRequest("/bin/sh", argv, environment, workingDirectory, stdoutFd,
+            stderrFd));
+      }
+    } catch (ErrnoException e) {
+      if (e.errno() == Errno.EAGAIN || e.errno() == Errno.ENOMEM) {
+        throw e; // the machine, not the request, is short of something: an internal error, not the client's
+      }
+      String reason = "cannot execute " + executable + ": " + Errno.describe(e.errno());
+      throw switch (e.errno()) {
+        case Errno.ENOENT -> new LaunchException(LaunchException.Kind.NOT_FOUND, reason + INTERPRETER_HINT);
+        case Errno.EACCES, Errno.EPERM -> new LaunchException(LaunchException.Kind.PERMISSION_DENIED, reason);
+        default -> new LaunchException(LaunchException.Kind.INVALID, reason);
+      };
     }
   }
 
@@ -187,17 +237,6 @@ public final class JobLauncher {
       }
     } catch (ErrnoException ignored) {
       // Already reaped or not our child: nothing left to collect.
-    }
-  }
-
-  static void deleteQuietly(Path directory) {
-    try (var entries = Files.list(directory)) {
-      for (Path entry : (Iterable<Path>) entries::iterator) {
-        Files.deleteIfExists(entry);
-      }
-      Files.deleteIfExists(directory);
-    } catch (IOException ignored) {
-      // Best effort: a leftover directory is removed with the instance directory at shutdown or next start.
     }
   }
 }

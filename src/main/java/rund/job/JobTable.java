@@ -96,9 +96,9 @@ public final class JobTable {
       LaunchedJob launched = oldest.launched();
       // Followers still reading keep their open file; the data goes once they close it.
       vertx.executeBlocking(() -> {
-        JobLauncher.deleteQuietly(launched.directory());
+        launched.log().delete();
         return null;
-      }, false);
+      }, false).onFailure(e -> LOG.log(Level.WARNING, "deleting the log of job " + oldest.id(), e));
     }
   }
 
@@ -241,6 +241,7 @@ public final class JobTable {
         launched.cgroup().remove(Duration.ofSeconds(10));
       }
       closeRelease(launched);
+      launcher.ended(launched.pid());
       return usage;
     }, false).onComplete(result -> {
       if (result.succeeded()) {
@@ -258,9 +259,11 @@ public final class JobTable {
   }
 
   private static void closeRelease(LaunchedJob launched) {
+    if (launched.releaseGate() == null) {
+      return;
+    }
     try {
-      launched.releaseFifo().close();
-      java.nio.file.Files.deleteIfExists(launched.directory().resolve("release.fifo"));
+      launched.releaseGate().close();
     } catch (IOException e) {
       LOG.log(Level.FINE, "release fifo cleanup", e);
     }

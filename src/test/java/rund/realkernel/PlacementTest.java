@@ -2,13 +2,16 @@ package rund.realkernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static rund.realkernel.RealKernel.cgroupDir;
 import static rund.realkernel.RealKernel.relativeCgroup;
 
 import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -128,5 +131,27 @@ class PlacementTest {
     } finally {
       client.stop(id);
     }
+  }
+
+  /**
+   * With a cgroup, the command is exec'd by the launch step after its release: an exec that fails there is
+   * still a Start error (not a job exiting 127), and its cgroup and files go with it.
+   */
+  @Test
+  void anExecThatFailsInTheLaunchStepIsAStartErrorAndLeavesNothingBehind() throws Exception {
+    RealKernel.requireGuest();
+    Path badInterpreter = Files.writeString(dir.resolve("bad-interpreter.sh"), "#!/nonexistent/interpreter\necho hi\n");
+    Files.setPosixFilePermissions(badInterpreter, PosixFilePermissions.fromString("rwxr-xr-x"));
+    TestClient.CallFailed failed = assertThrows(TestClient.CallFailed.class, () -> client.start(badInterpreter.toString()));
+    assertEquals(GrpcStatus.INVALID_ARGUMENT, failed.status, failed.getMessage());
+    assertTrue(failed.getMessage().contains("cannot execute " + badInterpreter), failed.getMessage());
+    assertEquals(List.of(), RealKernel.jobCgroups(RealKernel.AUTO_JOB_PARENT), "job cgroups left");
+    // A script without a #! line runs under /bin/sh, inside its cgroup.
+    Path plain = Files.writeString(dir.resolve("no-shebang.sh"), "cat /proc/self/cgroup\n");
+    Files.setPosixFilePermissions(plain, PosixFilePermissions.fromString("rwxr-xr-x"));
+    String id = client.start(plain.toString());
+    String out = client.log(id).out();
+    JobStatus status = RealKernel.awaitFinal(client, id);
+    assertEquals("0::" + relativeCgroup(status) + "\n", out, status.toString());
   }
 }
