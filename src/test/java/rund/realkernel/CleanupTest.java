@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static rund.realkernel.RealKernel.awaitFinal;
 import static rund.realkernel.RealKernel.cgroupDir;
 
-import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,34 +16,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rund.api.JobStatus;
 import rund.api.State;
-import rund.testing.DaemonFixture;
+import rund.testing.DaemonSession;
 import rund.testing.TestClient;
 
 /** Once jobs are over, nothing of them is left: no cgroup under the job parent, no straggler process. */
 class CleanupTest {
   @TempDir static Path dir;
-  static DaemonFixture daemon;
-  static Vertx vertx;
+  static DaemonSession session;
   static TestClient client;
 
   @BeforeAll
   static void start() throws Exception {
     RealKernel.requireGuest();
-    daemon = DaemonFixture.start(dir.resolve("data"));
-    vertx = Vertx.vertx();
-    client = TestClient.connect(vertx, daemon.port(), DaemonFixture.TLS.resolve("ca.pem"),
-        DaemonFixture.TLS.resolve("client.pem"), DaemonFixture.TLS.resolve("client-key.pem"));
+    session = DaemonSession.start(dir.resolve("data"));
+    client = session.client;
   }
 
   @AfterAll
   static void stop() {
-    if (client != null) {
-      client.close();
-      vertx.close().await();
-    }
-    if (daemon != null) {
-      daemon.close();
-    }
+    DaemonSession.close(session);
     // The daemon's own shutdown must not leave job cgroups either.
     assertEquals(List.of(), RealKernel.jobCgroups(RealKernel.AUTO_JOB_PARENT), "job cgroups after shutdown");
   }

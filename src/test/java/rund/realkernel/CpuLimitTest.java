@@ -7,7 +7,6 @@ import static rund.realkernel.RealKernel.cgroupDir;
 import static rund.realkernel.RealKernel.cpu;
 import static rund.realkernel.RealKernel.wallSeconds;
 
-import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import rund.api.JobStatus;
 import rund.api.Limits;
 import rund.api.State;
-import rund.testing.DaemonFixture;
+import rund.testing.DaemonSession;
 import rund.testing.TestClient;
 
 /**
@@ -28,28 +27,19 @@ class CpuLimitTest {
   static final String[] BUSY_3S = {"timeout", "3", "sh", "-c", "while :; do :; done"};
 
   @TempDir static Path dir;
-  static DaemonFixture daemon;
-  static Vertx vertx;
+  static DaemonSession session;
   static TestClient client;
 
   @BeforeAll
   static void start() throws Exception {
     RealKernel.requireGuest();
-    daemon = DaemonFixture.start(dir.resolve("data"));
-    vertx = Vertx.vertx();
-    client = TestClient.connect(vertx, daemon.port(), DaemonFixture.TLS.resolve("ca.pem"),
-        DaemonFixture.TLS.resolve("client.pem"), DaemonFixture.TLS.resolve("client-key.pem"));
+    session = DaemonSession.start(dir.resolve("data"));
+    client = session.client;
   }
 
   @AfterAll
   static void stop() {
-    if (client != null) {
-      client.close();
-      vertx.close().await();
-    }
-    if (daemon != null) {
-      daemon.close();
-    }
+    DaemonSession.close(session);
   }
 
   /** Runs the busy loop and returns its final status; waits on the log stream, not by polling, to keep the CPU free. */

@@ -8,7 +8,6 @@ import static rund.realkernel.RealKernel.cgroupDir;
 import static rund.realkernel.RealKernel.u64;
 import static rund.realkernel.RealKernel.wallSeconds;
 
-import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -18,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import rund.api.JobStatus;
 import rund.api.Limits;
 import rund.api.State;
-import rund.testing.DaemonFixture;
+import rund.testing.DaemonSession;
 import rund.testing.TestClient;
 
 /**
@@ -31,8 +30,7 @@ class IoLimitTest {
   static final double MIN_SECONDS = 3.5;
 
   @TempDir static Path dir;
-  static DaemonFixture daemon;
-  static Vertx vertx;
+  static DaemonSession session;
   static TestClient client;
   static String disk;
   static String majMin;
@@ -45,21 +43,13 @@ class IoLimitTest {
     String name = Path.of(disk).toRealPath().getFileName().toString();
     majMin = RealKernel.read(Path.of("/sys/class/block", name, "dev"));
     assertEquals("98:0", majMin, "the harness's scratch disk " + disk);
-    daemon = DaemonFixture.start(dir.resolve("data"));
-    vertx = Vertx.vertx();
-    client = TestClient.connect(vertx, daemon.port(), DaemonFixture.TLS.resolve("ca.pem"),
-        DaemonFixture.TLS.resolve("client.pem"), DaemonFixture.TLS.resolve("client-key.pem"));
+    session = DaemonSession.start(dir.resolve("data"));
+    client = session.client;
   }
 
   @AfterAll
   static void stop() {
-    if (client != null) {
-      client.close();
-      vertx.close().await();
-    }
-    if (daemon != null) {
-      daemon.close();
-    }
+    DaemonSession.close(session);
   }
 
   /**

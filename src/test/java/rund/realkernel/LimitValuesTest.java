@@ -11,7 +11,6 @@ import static rund.realkernel.RealKernel.memory;
 import static rund.realkernel.RealKernel.u64;
 
 import com.google.protobuf.UInt64Value;
-import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import rund.api.JobStatus;
 import rund.api.Limits;
 import rund.api.State;
-import rund.testing.DaemonFixture;
+import rund.testing.DaemonSession;
 import rund.testing.TestClient;
 
 /**
@@ -41,8 +40,7 @@ class LimitValuesTest {
   static final long TWO_POW_63 = Long.MIN_VALUE;
 
   @TempDir static Path dir;
-  static DaemonFixture daemon;
-  static Vertx vertx;
+  static DaemonSession session;
   static TestClient client;
   static String disk;
 
@@ -51,21 +49,13 @@ class LimitValuesTest {
     RealKernel.requireGuest();
     disk = RealKernel.read(Path.of("/sys/class/block",
         Path.of(System.getenv("RUND_TEST_DISK")).toRealPath().getFileName().toString(), "dev"));
-    daemon = DaemonFixture.start(dir.resolve("data"));
-    vertx = Vertx.vertx();
-    client = TestClient.connect(vertx, daemon.port(), DaemonFixture.TLS.resolve("ca.pem"),
-        DaemonFixture.TLS.resolve("client.pem"), DaemonFixture.TLS.resolve("client-key.pem"));
+    session = DaemonSession.start(dir.resolve("data"));
+    client = session.client;
   }
 
   @AfterAll
   static void stop() {
-    if (client != null) {
-      client.close();
-      vertx.close().await();
-    }
-    if (daemon != null) {
-      daemon.close();
-    }
+    DaemonSession.close(session);
   }
 
   /** Start must fail with INVALID_ARGUMENT whose message contains {@code expected}, and create no cgroup. */

@@ -7,7 +7,6 @@ import static rund.realkernel.RealKernel.awaitFinal;
 import static rund.realkernel.RealKernel.cgroupDir;
 import static rund.realkernel.RealKernel.memory;
 
-import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -16,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rund.api.JobStatus;
 import rund.api.State;
-import rund.testing.DaemonFixture;
+import rund.testing.DaemonSession;
 import rund.testing.TestClient;
 
 /** memory.max on a real kernel: the OOM killer ends the job, and Status tells an OOM kill from a Stop. */
@@ -26,28 +25,19 @@ class MemoryLimitTest {
   static final String ALLOCATE_256M = "my $x = \"x\" x (256 * 1024 * 1024); print length($x), \"\\n\";";
 
   @TempDir static Path dir;
-  static DaemonFixture daemon;
-  static Vertx vertx;
+  static DaemonSession session;
   static TestClient client;
 
   @BeforeAll
   static void start() throws Exception {
     RealKernel.requireGuest();
-    daemon = DaemonFixture.start(dir.resolve("data"));
-    vertx = Vertx.vertx();
-    client = TestClient.connect(vertx, daemon.port(), DaemonFixture.TLS.resolve("ca.pem"),
-        DaemonFixture.TLS.resolve("client.pem"), DaemonFixture.TLS.resolve("client-key.pem"));
+    session = DaemonSession.start(dir.resolve("data"));
+    client = session.client;
   }
 
   @AfterAll
   static void stop() {
-    if (client != null) {
-      client.close();
-      vertx.close().await();
-    }
-    if (daemon != null) {
-      daemon.close();
-    }
+    DaemonSession.close(session);
   }
 
   @Test

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static rund.realkernel.RealKernel.cgroupDir;
 import static rund.realkernel.RealKernel.relativeCgroup;
 
-import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import rund.api.JobStatus;
 import rund.api.State;
 import rund.realkernel.RealKernel.ProcStat;
-import rund.testing.DaemonFixture;
+import rund.testing.DaemonSession;
 import rund.testing.TestClient;
 
 /** Every process of a job lives in the job's cgroup, and the cgroup holds exactly the job's processes. */
@@ -31,28 +30,19 @@ class PlacementTest {
   static final int JOBS = 50;
 
   @TempDir static Path dir;
-  static DaemonFixture daemon;
-  static Vertx vertx;
+  static DaemonSession session;
   static TestClient client;
 
   @BeforeAll
   static void start() throws Exception {
     RealKernel.requireGuest();
-    daemon = DaemonFixture.start(dir.resolve("data"));
-    vertx = Vertx.vertx();
-    client = TestClient.connect(vertx, daemon.port(), DaemonFixture.TLS.resolve("ca.pem"),
-        DaemonFixture.TLS.resolve("client.pem"), DaemonFixture.TLS.resolve("client-key.pem"));
+    session = DaemonSession.start(dir.resolve("data"));
+    client = session.client;
   }
 
   @AfterAll
   static void stop() {
-    if (client != null) {
-      client.close();
-      vertx.close().await();
-    }
-    if (daemon != null) {
-      daemon.close();
-    }
+    DaemonSession.close(session);
   }
 
   /** The job's session once the shell has forked both sleeps and each has exec'd: one sh, two sleep. */
