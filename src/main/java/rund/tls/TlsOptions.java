@@ -1,15 +1,16 @@
 package rund.tls;
 
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.TrustOptions;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.Signature;
@@ -19,6 +20,7 @@ import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.LinkedHashSet;
 import java.util.List;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Builds the Vert.x server and client options for rund's mutual TLS from PEM files, applying
@@ -94,15 +96,14 @@ public final class TlsOptions {
     }
 
     /** The checked contents of the three files, as Vert.x options. */
-    private record Material(PemKeyCertOptions keyCert, PemTrustOptions trust) {
+    private record Material(KeyCertOptions keyCert, TrustOptions trust) {
 
         static Material load(Path caPem, Path certPem, Path keyPem, String usageOid, String usageName,
                 String verifier) throws TlsConfigException {
-            byte[] caBytes = PemFiles.read(caPem);
-            PemFiles.certificates(caPem, caBytes);
+            List<X509Certificate> cas = PemFiles.certificates(caPem);
 
-            byte[] certBytes = PemFiles.read(certPem);
-            X509Certificate leaf = PemFiles.certificates(certPem, certBytes).getFirst();
+            List<X509Certificate> chain = PemFiles.certificates(certPem);
+            X509Certificate leaf = chain.getFirst();
             checkValidity(certPem, leaf);
             checkUsage(certPem, leaf, usageOid, usageName, verifier);
 
@@ -111,14 +112,34 @@ public final class TlsOptions {
             PrivateKey key = PemFiles.privateKey(keyPem, keyBytes, leaf.getPublicKey().getAlgorithm());
             checkPair(certPem, leaf, keyPem, key);
 
-            // Values rather than paths: Vert.x then uses exactly the bytes checked above.
-            PemKeyCertOptions keyCert = new PemKeyCertOptions()
-                    .setCertValue(Buffer.buffer(certBytes))
-                    .setKeyValue(Buffer.buffer(keyBytes));
-            // Only these certificates become trust anchors: Vert.x builds a key store from them
-            // alone, so the JDK's cacerts play no part.
-            PemTrustOptions trust = new PemTrustOptions().addCertValue(Buffer.buffer(caBytes));
+            // The managers are made from exactly the certificates and key checked above, so what was
+            // checked is what is used, and Vert.x has no PEM left to parse (or to re-encrypt: see
+            // SingleKeyManager).
+            KeyCertOptions keyCert = KeyCertOptions.wrap(new SingleKeyManager(key, chain).asFactory());
+            TrustOptions trust = TrustOptions.wrap(trustOnly(caPem, cas));
             return new Material(keyCert, trust);
+        }
+
+        /**
+         * The JDK's PKIX trust manager with the CA file's certificates as its only trust anchors (not the JDK's
+         * cacerts): path validation, validity dates, and the extended key usage of the peer's role. Host name
+         * verification happens in it too, when the engine's endpoint identification algorithm is set.
+         */
+        private static TrustManagerFactory trustOnly(Path caPem, List<X509Certificate> cas)
+                throws TlsConfigException {
+            try {
+                KeyStore anchors = KeyStore.getInstance("PKCS12");
+                anchors.load(null, null);
+                for (int i = 0; i < cas.size(); i++) {
+                    anchors.setCertificateEntry("ca-" + i, cas.get(i));
+                }
+                TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
+                factory.init(anchors);
+                return factory;
+            } catch (GeneralSecurityException | IOException e) {
+                throw new TlsConfigException(caPem + ": cannot use its certificates as trust anchors: "
+                        + e.getMessage(), e);
+            }
         }
 
         private static void checkValidity(Path certPem, X509Certificate leaf) throws TlsConfigException {

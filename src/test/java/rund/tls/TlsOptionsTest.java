@@ -1,5 +1,6 @@
 package rund.tls;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -10,12 +11,19 @@ import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.TrustOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Set;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedKeyManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,7 +57,36 @@ class TlsOptionsTest {
         assertEquals(List.of(HttpVersion.HTTP_2), options.getAlpnVersions());
         assertFalse(options.isHttp2ClearTextEnabled());
         assertInstanceOf(PolicyEngineOptions.class, options.getSslEngineOptions());
-        assertInstanceOf(PemTrustOptions.class, options.getTrustOptions());
+    }
+
+    @Test
+    void eachEndTrustsTheCaFileAloneAndPresentsTheChainOfItsCertificateFile() throws Exception {
+        HttpServerOptions serverOptions = TlsOptions.server(pki.ca().cert(), server.cert(), server.key());
+        HttpClientOptions clientOptions = TlsOptions.client(pki.ca().cert(), client.cert(), client.key());
+
+        X509Certificate ca = PemFiles.certificates(pki.ca().cert()).getFirst();
+        for (TrustOptions trust : List.of(serverOptions.getTrustOptions(), clientOptions.getTrustOptions())) {
+            TrustManager[] managers = trust.getTrustManagerFactory(null).getTrustManagers();
+            assertEquals(1, managers.length);
+            // The JDK's PKIX trust manager (path validation, EKU, host names), not an accept-all.
+            X509ExtendedTrustManager manager = assertInstanceOf(X509ExtendedTrustManager.class, managers[0]);
+            assertEquals(List.of(ca), List.of(manager.getAcceptedIssuers()));
+        }
+        assertPresents(serverOptions.getKeyCertOptions(), server, true);
+        assertPresents(clientOptions.getKeyCertOptions(), client, false);
+    }
+
+    private static void assertPresents(KeyCertOptions options, TestPki.Issued issued, boolean server)
+            throws Exception {
+        KeyManager[] managers = options.getKeyManagerFactory(null).getKeyManagers();
+        assertEquals(1, managers.length);
+        X509ExtendedKeyManager manager = assertInstanceOf(X509ExtendedKeyManager.class, managers[0]);
+        String alias = server
+                ? manager.chooseEngineServerAlias("EC", null, null)
+                : manager.chooseEngineClientAlias(new String[] {"EC"}, null, null);
+        assertEquals(PemFiles.certificates(issued.cert()), List.of(manager.getCertificateChain(alias)));
+        PrivateKey expected = PemFiles.privateKey(issued.key(), Files.readAllBytes(issued.key()), "EC");
+        assertArrayEquals(expected.getEncoded(), manager.getPrivateKey(alias).getEncoded());
     }
 
     @Test
