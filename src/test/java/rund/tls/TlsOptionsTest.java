@@ -19,6 +19,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.TrustManager;
@@ -154,6 +155,17 @@ class TlsOptionsTest {
     void aKeyOfAnotherCertificateIsRefused() {
         assertMessage(client.key() + " is not the private key of the certificate in " + server.cert(),
                 () -> TlsOptions.server(pki.ca().cert(), server.cert(), client.key()));
+    }
+
+    @Test
+    void theClientLeavesThePairCheckToKeyMismatch() throws Exception {
+        // The handshake exposes a wrong client key; runc then asks keyMismatch for the message.
+        TlsOptions.client(pki.ca().cert(), client.cert(), server.key());
+
+        assertEquals(Optional.of(server.key() + " is not the private key of the certificate in " + client.cert()),
+                TlsOptions.keyMismatch(client.cert(), server.key()));
+        assertEquals(Optional.empty(), TlsOptions.keyMismatch(client.cert(), client.key()));
+        assertEquals(Optional.empty(), TlsOptions.keyMismatch(client.cert(), tmp.resolve("nope/client-key.pem")));
     }
 
     @Test

@@ -11,12 +11,15 @@ interface ClientTransport {
     /** Returns fresh options; a TLS file that cannot be used is a {@link CliException} naming it. */
     HttpClientOptions options(ConnectionOptions connection);
 
+    /** How a message about a TLS file begins. */
+    String CANNOT_USE = "cannot use the TLS files: ";
+
     /** Mutual TLS with the -ca, -cert and -key files. */
     ClientTransport TLS = connection -> {
         try {
             return TlsOptions.client(connection.ca(), connection.cert(), connection.key());
         } catch (TlsConfigException e) {
-            throw CliException.failure("cannot use the TLS files: " + Failures.oneLine(e.getMessage()));
+            throw CliException.failure(CANNOT_USE + Failures.oneLine(e.getMessage()));
         }
     };
 }

@@ -11,8 +11,10 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
+import rund.tls.TlsOptions;
 
 /** Turns what a call failed with into the one line the user sees after "runc: ". */
 final class Failures {
@@ -55,20 +57,32 @@ final class Failures {
             case io.netty.handler.ssl.SslHandshakeTimeoutException e -> CliException.failure("TLS handshake with "
                     + endpoint + " timed out after " + ClientSession.HANDSHAKE_TIMEOUT_MILLIS / 1000
                     + " s; is it a rund server?");
-            case SSLHandshakeException e -> CliException.failure(handshake(e, endpoint, connection));
-            case SSLException e -> CliException.failure(handshake(e, endpoint, connection));
-            case HttpClosedException e -> closed(endpoint);
+            case SSLHandshakeException e -> keyMismatch(connection)
+                    .orElseGet(() -> CliException.failure(handshake(e, endpoint, connection)));
+            case SSLException e -> keyMismatch(connection)
+                    .orElseGet(() -> CliException.failure(handshake(e, endpoint, connection)));
+            case HttpClosedException e -> closed(endpoint, connection);
             // What Vert.x reports when the server closes the connection right after the handshake: with TLS 1.3
             // that is how a server refuses the client certificate, and nothing more specific reaches the client.
-            case VertxException e when "Connection was closed".equals(e.getMessage()) -> closed(endpoint);
+            case VertxException e when "Connection was closed".equals(e.getMessage()) -> closed(endpoint, connection);
             default -> null;
         };
     }
 
-    private static CliException closed(Endpoint endpoint) {
-        return CliException.failure("the connection to " + endpoint + " closed before the server answered:"
-                + " the server stopped, or it did not accept the client certificate (check -cert and -key,"
-                + " and that the server trusts their CA)");
+    private static CliException closed(Endpoint endpoint, ConnectionOptions connection) {
+        return keyMismatch(connection).orElseGet(() -> CliException.failure("the connection to " + endpoint
+                + " closed before the server answered: the server stopped, or it did not accept the client"
+                + " certificate (check -cert and -key, and that the server trusts their CA)"));
+    }
+
+    /**
+     * A -key that is not the key of -cert, the one cause of a refused handshake that runc can check by itself. The
+     * client options leave this check out of every call's start-up (see TlsOptions.client), so it is made here, when
+     * a handshake failed; the message is the one a check up front would give.
+     */
+    private static Optional<CliException> keyMismatch(ConnectionOptions connection) {
+        return TlsOptions.keyMismatch(connection.cert(), connection.key())
+                .map(problem -> CliException.failure(ClientTransport.CANNOT_USE + oneLine(problem)));
     }
 
     private static String connectReason(ConnectException e) {

@@ -307,6 +307,21 @@ class RuncAgainstServerTest {
     }
 
     @Test
+    void aKeyThatIsNotTheCertificatesIsNamedWhenTheServerRefusesTheHandshake() {
+        // runc does not check the pair before connecting; the server refuses the signature, and runc then says why.
+        List<String> flags = new ArrayList<>(server.flags("127.0.0.1"));
+        Path otherKey = server.tlsFile("server-key.pem");
+        flags.set(7, otherKey.toString());
+
+        Result result = runc("status", flags, ID);
+
+        assertEquals(1, result.code());
+        assertEquals("", result.out());
+        assertEquals("runc: cannot use the TLS files: " + otherKey + " is not the private key of the certificate in "
+                + server.tlsFile("client.pem") + "\n", result.err());
+    }
+
+    @Test
     void aServerCertificateForAnotherNameFailsTheHandshake() {
         List<String> flags = new ArrayList<>(server.flags("127.0.0.2"));
 
