@@ -54,7 +54,8 @@ rund_ensure_built() {
         exit 1
       fi
       rm -f "$build_log"
-      rm -f "$home"/target/*.jsa
+      # Class-data archives and AOT caches describe the old jar: the next run makes new ones.
+      rm -f "$home"/target/*.jsa "$home"/target/*.aot
     fi
   ) 9>"${TMPDIR:-/tmp}/rund-build-$(id -u).lock"
 }
