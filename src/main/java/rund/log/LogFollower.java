@@ -1,6 +1,5 @@
 package rund.log;
 
-import com.google.protobuf.ByteString;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.streams.WriteStream;
@@ -13,15 +12,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import rund.api.LogChunk;
 import rund.api.LogEnd;
-import rund.api.Output;
-import rund.api.Stream;
 
 /**
  * Streams one job's log to one client, from the first byte, then follows it live until it is complete.
  *
  * <p>Lives on one event loop. It reads the file by offset on a worker, one bounded chunk at a time, and
  * only while the client's stream is writable: a slow client makes this follower wait on the drain handler
- * and never holds more than one chunk, so it neither stalls the job nor other followers. Progress
+ * and never holds more than one chunk, so it neither stalls the job nor other followers. The messages of a
+ * chunk share its buffer where they can (see {@link OutputMessages}), so a chunk is not copied again. Progress
  * notifications arrive as event-bus messages; because the consumer is registered before the first look at
  * the committed length, and every read is by offset, a follower attaching at any moment sees every byte
  * exactly once.
@@ -121,15 +119,8 @@ public final class LogFollower {
     }
     buffer.flip();
     List<LogChunk> messages = new ArrayList<>();
-    int consumed = LogRecords.parse(buffer, (stream, payload) -> messages.add(output(stream, payload)));
+    int consumed = OutputMessages.parse(buffer, messages);
     return new Chunk(messages, consumed);
-  }
-
-  private static LogChunk output(OutputStream stream, ByteBuffer payload) {
-    Stream wire = stream == OutputStream.STDOUT ? Stream.STREAM_STDOUT : Stream.STREAM_STDERR;
-    return LogChunk.newBuilder()
-        .setOutput(Output.newBuilder().setStream(wire).setData(ByteString.copyFrom(payload)))
-        .build();
   }
 
   private void finish() {
