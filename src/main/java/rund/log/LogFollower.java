@@ -1,5 +1,6 @@
 package rund.log;
 
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.streams.WriteStream;
@@ -33,6 +34,8 @@ public final class LogFollower {
   private final Vertx vertx;
   private final LogSource source;
   private final WriteStream<LogChunk> out;
+  /** The event loop context this follower lives on, taken at start. */
+  private Context context;
   private MessageConsumer<Object> progress;
   private FileChannel reader;
   private long offset;
@@ -48,6 +51,7 @@ public final class LogFollower {
 
   /** Event loop. Starts following; {@link #close()} releases everything it holds. */
   public void start() {
+    context = vertx.getOrCreateContext();
     progress = vertx.eventBus().localConsumer(source.progressAddress(), message -> pump());
     OPEN.incrementAndGet();
     busy = true;
@@ -71,7 +75,10 @@ public final class LogFollower {
       return;
     }
     if (out.writeQueueFull()) {
-      out.drainHandler(v -> pump());
+      // Pump in a task of its own, not inside the drain callback: Vert.x 5.0.7 calls it from inside the drain
+      // of the stream's outbound queue, where a write does not start a drain of its own; with 16 KiB messages
+      // a follower writing from there stalled for good with the queue no longer full.
+      out.drainHandler(v -> context.runOnContext(next -> pump()));
       return;
     }
     // Read completeness before the length: once complete, the length read after it is final.
