@@ -1,12 +1,15 @@
 package rund.log;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import rund.api.LogChunk;
 import rund.api.Stream;
@@ -66,27 +69,27 @@ class OutputMessagesTest {
       joined.append(message.getOutput().getData().toString(StandardCharsets.US_ASCII));
     }
     assertEquals(expected.toString(), joined.toString());
-    assertEquals((expected.length() + OutputMessages.MESSAGE_BYTES - 1) / OutputMessages.MESSAGE_BYTES, messages.size(),
-        "as few messages as the bound allows");
+    assertEquals((expected.length() + OutputMessages.MESSAGE_BYTES - 1) / OutputMessages.MESSAGE_BYTES,
+        messages.size(), "as few messages as the bound allows");
   }
 
   @Test
-  void aLargeRecordIsCutIntoMessagesThatTogetherHoldItsBytesInOrder() {
+  void aRecordOfTheLargestSizeFillsItsOwnMessagesAndTheNextStreamStartsAnother() {
     byte[] payload = new byte[LogRecords.MAX_PAYLOAD];
-    new java.util.Random(3).nextBytes(payload);
+    new Random(3).nextBytes(payload);
     ByteBuffer log = ByteBuffer.allocate(2 * LogFollower.CHUNK_BYTES);
     log.put(OutputStream.STDOUT.code()).putInt(payload.length).put(payload);
     record(log, OutputStream.STDERR, "after");
     log.flip();
     List<LogChunk> messages = new ArrayList<>();
     OutputMessages.parse(log, messages);
-    java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     for (LogChunk message : messages.subList(0, messages.size() - 1)) {
       assertEquals(Stream.STREAM_STDOUT, message.getOutput().getStream());
       assertTrue(message.getOutput().getData().size() <= OutputMessages.MESSAGE_BYTES);
       stdout.writeBytes(message.getOutput().getData().toByteArray());
     }
-    org.junit.jupiter.api.Assertions.assertArrayEquals(payload, stdout.toByteArray());
+    assertArrayEquals(payload, stdout.toByteArray());
     assertEquals((payload.length + OutputMessages.MESSAGE_BYTES - 1) / OutputMessages.MESSAGE_BYTES,
         messages.size() - 1);
     assertEquals("err:after|", describe(messages.subList(messages.size() - 1, messages.size())));
